@@ -1,0 +1,28 @@
+"""The JSON API: its own FastAPI app, mounted at /api, with every router under /v1."""
+
+from fastapi import APIRouter, FastAPI
+
+from app.api import auth, campaigns, codelists, errors, health, indicators, units
+
+API_PREFIX = "/v1"
+
+
+def create_api_app() -> FastAPI:
+    """The API application (problem+json errors, OpenAPI at /api/v1/openapi.json)."""
+    api = FastAPI(
+        title="BĐG 2030 API",
+        version="1.0",
+        description="Gender Equality Communication Program to 2030: units, activities, reports, indicators.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+    )
+    errors.install(api)
+    v1 = APIRouter(prefix=API_PREFIX)
+    for module in (health, auth, codelists, units, indicators, campaigns):
+        v1.include_router(module.router)
+    api.include_router(v1)
+    return api
+
+
+api_app = create_api_app()

@@ -1,0 +1,121 @@
+"""Shared API pieces: pages, ETags and If-Match, Idempotency-Key."""
+
+import hashlib
+import json
+from typing import Any, Generic, TypeVar
+
+from fastapi import Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from app.api.deps import PageParams, Principal
+from app.api.errors import Invalid, PreconditionFailed, PreconditionRequired
+from app.config import get_settings
+from app.models import IdempotencyRecord
+from app.models.base import utcnow
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list, with the total number of rows."""
+
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+def paginate(session: Session, statement, page: PageParams) -> tuple[list, int]:
+    """Rows of `statement` (already ordered) for the page, and the total count."""
+    total = session.exec(select(func.count()).select_from(statement.order_by(None).subquery())).one()
+    rows = list(session.exec(statement.limit(page.limit).offset(page.offset)))
+    return rows, total
+
+
+def etag_of(obj: Any) -> str:
+    """The strong ETag of a versioned record."""
+    return f'"{obj.id}.{obj.version}"'
+
+
+def set_etag(response: Response, obj: Any) -> None:
+    """Expose the record's version as its ETag."""
+    response.headers["ETag"] = etag_of(obj)
+
+
+def check_if_match(request: Request, obj: Any) -> None:
+    """Refuse a write whose If-Match names another version (412), or none when one is required (428)."""
+    header = request.headers.get("if-match")
+    if header is None:
+        if get_settings().require_if_match:
+            raise PreconditionRequired("Send If-Match with the ETag you read.")
+        return
+    tags = [t.strip().removeprefix("W/") for t in header.split(",")]
+    if "*" in tags or etag_of(obj) in tags:
+        return
+    raise PreconditionFailed(
+        "The record has changed since you read it. Reload it and apply your change again.",
+        current_etag=etag_of(obj),
+    )
+
+
+def bump(obj: Any) -> None:
+    """Mark a versioned record as changed."""
+    obj.version += 1
+    obj.updated_at = utcnow()
+
+
+class Idempotency:
+    """Idempotency-Key handling for a creating POST: replay the first answer, refuse a reused key."""
+
+    def __init__(self, request: Request, body: bytes):
+        self.key = request.headers.get("idempotency-key")
+        self.method = request.method
+        self.path = request.url.path
+        self.request_hash = hashlib.sha256(body).hexdigest()
+
+    def replay(self, session: Session, principal: Principal) -> Response | None:
+        """The stored answer for this key, or None when the key is new (or absent)."""
+        if not self.key:
+            return None
+        if len(self.key) > 200:
+            raise Invalid("Idempotency-Key is too long (200 characters at most).")
+        record = session.exec(
+            select(IdempotencyRecord).where(
+                IdempotencyRecord.user_id == principal.user_id, IdempotencyRecord.key == self.key
+            )
+        ).first()
+        if record is None:
+            return None
+        if record.request_hash != self.request_hash or record.path != self.path:
+            raise Invalid("This Idempotency-Key was already used for another request.",
+                          title="Idempotency key reused")
+        headers = dict(record.response_headers)
+        headers["Idempotent-Replayed"] = "true"
+        return Response(record.response_body, status_code=record.status_code, headers=headers,
+                        media_type="application/json")
+
+    def store(self, session: Session, principal: Principal, status_code: int, body: Any,
+              headers: dict[str, str] | None = None) -> None:
+        """Remember the answer to this request, in the same transaction as the write."""
+        if not self.key:
+            return
+        session.add(IdempotencyRecord(
+            user_id=principal.user_id, key=self.key, method=self.method, path=self.path,
+            request_hash=self.request_hash, status_code=status_code,
+            response_body=json.dumps(body, ensure_ascii=False, default=str), response_headers=headers or {},
+        ))
+        session.flush()
+
+
+async def get_idempotency(request: Request) -> Idempotency:
+    """Read the key and fingerprint the body (an async dependency, so the body can be awaited)."""
+    body = await request.body() if request.headers.get("idempotency-key") else b""
+    return Idempotency(request, body)
+
+
+def created(body: Any, status_code: int = 201, headers: dict[str, str] | None = None) -> JSONResponse:
+    """A JSON response for a created record."""
+    return JSONResponse(body, status_code=status_code, headers=headers)

@@ -1,0 +1,102 @@
+"""Command line: `python -m app.cli migrate|seed|ensure-admin|create-user`."""
+
+import argparse
+import sys
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from app.config import ROOT, get_settings
+from app.db import get_engine
+
+
+def migrate(url: str | None = None) -> None:
+    """Bring the schema to the newest migration."""
+    from alembic import command
+    from alembic.config import Config
+
+    url = url or get_settings().database_url
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    command.upgrade(config, "head")
+
+
+def seed() -> dict[str, int]:
+    """Load the reference data that is missing."""
+    from app.services.seed import load_all
+
+    with Session(get_engine()) as session:
+        added = load_all(session)
+        session.commit()
+    return added
+
+
+def ensure_admin() -> str | None:
+    """Create the first administrator when there is none; returns the generated password, if any."""
+    from app.models import Role, User
+    from app.security import hash_password, random_password
+
+    settings = get_settings()
+    with Session(get_engine()) as session:
+        if session.exec(select(User).where(User.role == Role.admin)).first() is not None:
+            return None
+        password = settings.bdg_admin_password or random_password()
+        session.add(User(username=settings.bdg_admin_username, full_name="Quản trị hệ thống", role=Role.admin,
+                         password_hash=hash_password(password)))
+        session.commit()
+    return None if settings.bdg_admin_password else password
+
+
+def create_user(username: str, password: str, role: str, unit_code: str | None, full_name: str) -> None:
+    """Create a user (for scripted set-up)."""
+    from app.models import Role, Unit, User
+    from app.security import hash_password
+
+    with Session(get_engine()) as session:
+        unit_id = None
+        if unit_code:
+            unit = session.exec(select(Unit).where(Unit.code == unit_code)).first()
+            if unit is None:
+                raise SystemExit(f"no unit {unit_code!r}")
+            unit_id = unit.id
+        session.add(User(username=username, password_hash=hash_password(password), role=Role(role),
+                         unit_id=unit_id, full_name=full_name))
+        session.commit()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bdg", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="apply the migrations")
+    sub.add_parser("seed", help="load the plan's reference data where missing")
+    sub.add_parser("ensure-admin", help="create the first administrator if there is none")
+    p = sub.add_parser("create-user", help="create a user")
+    p.add_argument("username")
+    p.add_argument("--password", required=True)
+    p.add_argument("--role", required=True, choices=["admin", "coordinator", "officer", "viewer"])
+    p.add_argument("--unit", default=None, help="unit code (officers)")
+    p.add_argument("--full-name", default="")
+    args = parser.parse_args(argv)
+
+    if args.command == "migrate":
+        migrate()
+    elif args.command == "seed":
+        added = seed()
+        print("reference data: " + ", ".join(f"{k} +{v}" for k, v in added.items()))
+    elif args.command == "ensure-admin":
+        password = ensure_admin()
+        if password:
+            print("=" * 60)
+            print(f"First administrator created: {get_settings().bdg_admin_username}")
+            print(f"Password (shown once, change it): {password}")
+            print("=" * 60)
+    elif args.command == "create-user":
+        create_user(args.username, args.password, args.role, args.unit, args.full_name)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

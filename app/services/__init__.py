@@ -1,0 +1,1 @@
+"""Domain rules that span resources."""

@@ -1,0 +1,43 @@
+"""The audit log: who changed what, when, with the values before and after, in the same transaction."""
+
+from typing import Any
+
+from sqlmodel import Session, SQLModel
+
+from app.models import AuditEntry
+
+_SECRET_FIELDS = {"password_hash", "token_hash", "secret"}
+
+
+def snapshot(obj: SQLModel | None) -> dict[str, Any] | None:
+    """A JSON-ready copy of a record's columns, without secrets."""
+    if obj is None:
+        return None
+    return obj.model_dump(mode="json", exclude=_SECRET_FIELDS)
+
+
+def record(
+    session: Session,
+    principal: Any,
+    action: str,
+    resource: SQLModel,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    unit_id: int | None = None,
+    resource_type: str | None = None,
+) -> AuditEntry:
+    """Add an audit entry for `action` on `resource` (flushed, committed with the change)."""
+    entry = AuditEntry(
+        user_id=getattr(principal, "user_id", None),
+        token_id=getattr(principal, "token_id", None),
+        action=action,
+        resource_type=resource_type or resource.__tablename__,
+        resource_id=str(resource.id),
+        unit_id=unit_id if unit_id is not None else getattr(resource, "unit_id", None),
+        before=before,
+        after=after,
+    )
+    session.add(entry)
+    session.flush()
+    return entry

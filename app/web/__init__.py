@@ -1,0 +1,1 @@
+"""The web frontend: an API client that renders Jinja2 templates (HTMX)."""

@@ -1,0 +1,151 @@
+"""Read endpoints, errors and login on the seeded reference data."""
+
+from tests.factories import login_headers, make_token, make_user
+
+API = "/api/v1"
+
+
+class TestHealth:
+    def test_health_is_open_and_checks_the_database(self, client):
+        r = client.get(f"{API}/health")
+        assert r.status_code == 200
+        assert r.json() == {"status": "ok", "database": "ok"}
+
+
+class TestAuth:
+    def test_login_me_logout(self, client, session):
+        make_user(session, role="officer", unit_code="p-song-cau", username="canbo")
+        r = client.post(f"{API}/auth/token", data={"username": "canbo", "password": "secret-pass-1"})
+        assert r.status_code == 200
+        headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
+        me = client.get(f"{API}/me", headers=headers).json()
+        assert (me["username"], me["role"], me["unit_code"], me["write_unit_code"]) == (
+            "canbo", "officer", "p-song-cau", "p-song-cau")
+        assert client.post(f"{API}/auth/logout", headers=headers).status_code == 204
+        r = client.get(f"{API}/me", headers=headers)
+        assert r.status_code == 401
+        assert r.headers["content-type"] == "application/problem+json"
+
+    def test_wrong_password_is_401(self, client, session):
+        make_user(session, username="x1")
+        r = client.post(f"{API}/auth/token", data={"username": "x1", "password": "nope"})
+        assert r.status_code == 401 and r.json()["status"] == 401
+
+    def test_anonymous_reads_nothing_but_health(self, client):
+        for path in ("/units", "/indicators", "/campaigns", "/code-lists", "/me"):
+            assert client.get(API + path).status_code == 401, path
+
+    def test_expired_token_is_refused(self, client, session):
+        from datetime import UTC, datetime, timedelta
+
+        user = make_user(session)
+        token = make_token(session, user, expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        assert client.get(f"{API}/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+class TestUnits:
+    def test_wards_communes_and_media(self, client, session):
+        h = login_headers(session, "viewer")
+        r = client.get(f"{API}/units", params={"kind": ["ward", "commune"]}, headers=h)
+        body = r.json()
+        assert body["total"] == 8
+        assert sorted(u["official_code"] for u in body["items"]) == [
+            "01834", "01837", "01840", "01843", "01846", "01849", "01852", "01855"]
+        media = client.get(f"{API}/units", params={"kind": "media"}, headers=h).json()
+        assert media["total"] == 9
+        assert {u["operator_code"] for u in media["items"]} >= {"tt-vhttt", "p-song-cau"}
+
+    def test_pagination_is_stable_and_complete(self, client, session):
+        h = login_headers(session, "viewer")
+        total = client.get(f"{API}/units", headers=h).json()["total"]
+        codes = []
+        for offset in range(0, total, 7):
+            page = client.get(f"{API}/units", params={"limit": 7, "offset": offset}, headers=h).json()
+            assert page["limit"] == 7 and page["offset"] == offset and page["total"] == total
+            codes += [u["code"] for u in page["items"]]
+        assert len(codes) == len(set(codes)) == total
+
+    def test_one_unit_and_subtree(self, client, session):
+        h = login_headers(session, "viewer")
+        r = client.get(f"{API}/units/p-song-cau", headers=h)
+        assert r.status_code == 200 and r.headers["etag"]
+        assert r.json()["parent_code"] == "tp-bac-kan" and r.json()["official_code"] == "01837"
+        sub = client.get(f"{API}/units", params={"within": "p-song-cau"}, headers=h).json()
+        assert sorted(u["code"] for u in sub["items"]) == ["loa-p-song-cau", "p-song-cau"]
+
+    def test_official_code_on_a_date(self, client, session):
+        h = login_headers(session, "viewer")
+        r = client.get(f"{API}/units", params={"official_code": "01840", "on": "2023-05-01"}, headers=h).json()
+        assert [u["code"] for u in r["items"]] == ["p-duc-xuan"]
+
+    def test_unknown_unit_is_a_404_problem(self, client, session):
+        r = client.get(f"{API}/units/khong-co", headers=login_headers(session, "viewer"))
+        assert r.status_code == 404
+        assert r.headers["content-type"] == "application/problem+json"
+        assert r.json()["title"] == "Not found" and r.json()["instance"] == f"{API}/units/khong-co"
+
+    def test_bad_query_is_a_422_with_the_field(self, client, session):
+        r = client.get(f"{API}/units", params={"limit": 0, "kind": "castle"}, headers=login_headers(session))
+        assert r.status_code == 422
+        fields = {e["field"] for e in r.json()["errors"]}
+        assert {"query.limit", "query.kind.0"} <= fields
+
+
+class TestIndicators:
+    def test_five_indicators_with_the_plans_milestones(self, client, session):
+        h = login_headers(session, "viewer")
+        body = client.get(f"{API}/indicators", headers=h).json()
+        assert [i["code"] for i in body["items"]] == ["IND-01", "IND-02", "IND-03", "IND-04", "IND-05"]
+        ms = {i["code"]: {m["year"]: (m["value"], m["value_max"], m["qualifier"]) for m in i["milestones"]}
+              for i in body["items"]}
+        assert ms["IND-01"] == {y: (100, None, None) for y in range(2022, 2031)}
+        assert ms["IND-02"] == {y: (100, None, None) for y in range(2025, 2031)}
+        assert ms["IND-03"] == {2030: (15, 20, None)}
+        assert ms["IND-04"] == {2025: (70, None, "pilot"), 2030: (90, None, "official")}
+        assert ms["IND-05"] == {2025: (95, None, None), 2030: (100, None, None)}
+        ind03 = next(i for i in body["items"] if i["code"] == "IND-03")
+        assert (ind03["baseline_year"], ind03["baseline_value"]) == (2025, 0)
+
+    def test_targets_follow_a_straight_line_between_milestones(self, client, session):
+        h = login_headers(session, "viewer")
+        targets = {t["year"]: t for t in client.get(f"{API}/indicators/IND-05/targets", headers=h).json()}
+        # 95 in 2025 to 100 in 2030: one point a year.
+        assert {y: targets[y]["value"] for y in range(2025, 2031)} == {
+            2025: 95, 2026: 96, 2027: 97, 2028: 98, 2029: 99, 2030: 100}
+        assert targets[2027]["interpolated"] and not targets[2025]["interpolated"]
+        ind03 = {t["year"]: t for t in client.get(f"{API}/indicators/IND-03/targets", headers=h).json()}
+        assert (ind03[2028]["value"], ind03[2028]["value_max"]) == (9, 12)  # 3/5 of the way to 15..20
+        detail = client.get(f"{API}/indicators/IND-04", headers=h).json()
+        assert {t["year"]: t["value"] for t in detail["targets"]}[2027] == 78
+
+    def test_unknown_indicator(self, client, session):
+        assert client.get(f"{API}/indicators/IND-99", headers=login_headers(session)).status_code == 404
+
+
+class TestCampaignsAndCodeLists:
+    def test_campaigns_of_a_year(self, client, session):
+        h = login_headers(session, "viewer")
+        body = client.get(f"{API}/campaigns", params={"year": 2025}, headers=h).json()
+        assert body["total"] == 4
+        month = next(c for c in body["items"] if c["kind"] == "action_month")
+        assert (month["starts_on"], month["ends_on"]) == ("2025-11-15", "2025-12-15")
+        assert "kỷ nguyên số" in month["theme_vi"]
+        assert client.get(f"{API}/campaigns/{month['id']}", headers=h).json()["code"] == "action-month-2025"
+
+    def test_code_lists_have_both_languages(self, client, session):
+        h = login_headers(session, "viewer")
+        lists = client.get(f"{API}/code-lists", headers=h).json()
+        assert len(lists["task_group"]) == 7
+        assert all(i["label_vi"] and i["label_en"] for items in lists.values() for i in items)
+        channels = client.get(f"{API}/code-lists/channel", headers=h).json()
+        assert channels[1]["code"] == "loudspeaker"
+        assert client.get(f"{API}/code-lists/nope", headers=h).status_code == 404
+
+
+class TestWeb:
+    def test_home_page_reads_through_the_api(self, client):
+        r = client.get("/")
+        assert r.status_code == 200 and "bình đẳng giới" in r.text and "ok" in r.text
+
+    def test_openapi(self, client):
+        assert client.get(f"{API}/openapi.json").json()["info"]["title"] == "BĐG 2030 API"
