@@ -2,7 +2,27 @@
 
 from fastapi import APIRouter, FastAPI
 
-from app.api import auth, campaigns, codelists, errors, health, indicators, units
+from app.api import (
+    activities,
+    audit,
+    auth,
+    campaigns,
+    codelists,
+    errors,
+    files,
+    health,
+    indicator_values,
+    indicators,
+    plans,
+    reports,
+    statistics,
+    succession,
+    surveys,
+    tokens,
+    units,
+    users,
+    webhooks,
+)
 
 API_PREFIX = "/v1"
 
@@ -19,7 +39,9 @@ def create_api_app() -> FastAPI:
     )
     errors.install(api)
     v1 = APIRouter(prefix=API_PREFIX)
-    for module in (health, auth, codelists, units, indicators, campaigns):
+    modules = (health, auth, users, tokens, audit, codelists, units, succession, plans, indicators,
+               indicator_values, statistics, campaigns, activities, surveys, reports, webhooks, files)
+    for module in modules:
         v1.include_router(module.router)
     api.include_router(v1)
     return api

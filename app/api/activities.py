@@ -1,0 +1,5 @@
+"""Activities (in progress)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/activities", tags=["activities"])

@@ -1,0 +1,5 @@
+"""Audit (in progress)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/audit", tags=["audit"])

@@ -1,0 +1,5 @@
+"""Files (in progress)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="", tags=["files"])

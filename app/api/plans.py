@@ -1,0 +1,5 @@
+"""Plans (in progress)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/plans", tags=["plans"])

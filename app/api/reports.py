@@ -1,0 +1,5 @@
+"""Reports (in progress)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/reports", tags=["reports"])

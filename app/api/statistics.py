@@ -1,0 +1,5 @@
+"""Statistics (in progress)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/statistics", tags=["statistics"])

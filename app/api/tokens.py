@@ -1,0 +1,5 @@
+"""Tokens (in progress)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/tokens", tags=["tokens"])

@@ -1,0 +1,5 @@
+"""Webhooks (in progress)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/webhooks", tags=["webhooks"])
