@@ -1,7 +1,8 @@
-"""Command line: `python -m app.cli migrate|seed|ensure-admin|create-user`."""
+"""Command line: `python -m app.cli migrate|seed|ensure-admin|create-user|remind|deliver-webhooks`."""
 
 import argparse
 import sys
+from datetime import date
 from pathlib import Path
 
 from sqlmodel import Session, select
@@ -67,6 +68,40 @@ def create_user(username: str, password: str, role: str, unit_code: str | None, 
         session.commit()
 
 
+def remind(day: date | None = None, dry_run: bool = False) -> int:
+    """Send the reminders due on `day` (default today, local) and print each; 1 if any could not be sent."""
+    from app.services import reminders
+
+    outcome = reminders.run(get_engine(), day, dry_run=dry_run)
+    print(f"reminders for {outcome.today.isoformat()}{' (dry run)' if dry_run else ''}:")
+    for result in outcome.results:
+        print("  " + result.line())
+    summary = ", ".join(f"{s} {outcome.count(s)}" for s in
+                        ("sent", "would-send", "already-sent", "no-recipients", "error") if outcome.count(s))
+    print(f"  {summary or 'nothing due'}")
+    return 1 if outcome.count("error") else 0
+
+
+def deliver_webhooks(every: float | None = None) -> int:
+    """Send the due webhook deliveries once (cron), or every `every` seconds until interrupted."""
+    import time
+
+    from app.services.webhooks import deliver_due
+
+    while True:
+        outcomes = deliver_due(get_engine())
+        for o in outcomes:
+            print(f"delivery {o.delivery_id} webhook {o.webhook_id} {o.event}: {o.status} "
+                  f"(attempt {o.attempts}, HTTP {o.status_code or '-'}){' ' + o.error if o.error else ''}")
+        if every is None:
+            print(f"{len(outcomes)} deliveries attempted")
+            return 0
+        try:
+            time.sleep(every)
+        except KeyboardInterrupt:
+            return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bdg", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -79,6 +114,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--role", required=True, choices=["admin", "coordinator", "officer", "viewer"])
     p.add_argument("--unit", default=None, help="unit code (officers)")
     p.add_argument("--full-name", default="")
+    p = sub.add_parser("remind", help="e-mail the reminders due today (reports not submitted, Action Month plans)")
+    p.add_argument("--date", type=date.fromisoformat, default=None, help="act as on this local date (YYYY-MM-DD)")
+    p.add_argument("--dry-run", action="store_true", help="show what would be sent; send and log nothing")
+    p = sub.add_parser("deliver-webhooks", help="send the webhook deliveries that are due")
+    p.add_argument("--every", type=float, default=None, metavar="SECONDS",
+                   help="keep running, one pass every SECONDS (a standalone worker)")
     args = parser.parse_args(argv)
 
     if args.command == "migrate":
@@ -95,6 +136,10 @@ def main(argv: list[str] | None = None) -> int:
             print("=" * 60)
     elif args.command == "create-user":
         create_user(args.username, args.password, args.role, args.unit, args.full_name)
+    elif args.command == "remind":
+        return remind(args.date, args.dry_run)
+    elif args.command == "deliver-webhooks":
+        return deliver_webhooks(args.every)
     return 0
 
 

@@ -7,13 +7,14 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app.api import api_app
+from app.services.webhooks import background_worker as webhook_worker
 from app.web import pages
 from app.web.client import make_api_client
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI):
-    async with make_api_client() as client:
+    async with make_api_client() as client, webhook_worker():
         app.state.api = client
         yield
 

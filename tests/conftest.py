@@ -8,6 +8,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,7 @@ class _Databases:
         self.run_id = uuid.uuid4().hex[:8]
         if PG_URL:
             self.admin, self.base = _pg_admin_engine(PG_URL)
+            self.dropper = ThreadPoolExecutor(max_workers=1)
             self.template = f"bdg_tmpl_{self.run_id}"
             with self.admin.connect() as conn:
                 conn.execute(text(f'CREATE DATABASE "{self.template}"'))
@@ -79,16 +81,20 @@ class _Databases:
 
     def drop(self, url: str) -> None:
         if PG_URL:
-            name = make_url(url).database
-            with self.admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            # Dropping takes a while; let a background thread do it while the next test runs.
+            self.dropper.submit(self._drop_pg, make_url(url).database)
         else:
             path = Path(make_url(url).database)
             for suffix in ("", "-wal", "-shm"):
                 Path(str(path) + suffix).unlink(missing_ok=True)
 
+    def _drop_pg(self, name: str) -> None:
+        with self.admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
     def close(self) -> None:
         if PG_URL:
+            self.dropper.shutdown(wait=True)
             with self.admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)'))
             self.admin.dispose()
@@ -105,6 +111,7 @@ def databases(tmp_path_factory) -> Iterator[_Databases]:
 def _settings(monkeypatch, tmp_path):
     """Test settings; the cache is cleared so each test reads them afresh."""
     monkeypatch.setenv("ENVIRONMENT", "test")
+    monkeypatch.setenv("WEBHOOK_WORKER", "false")
     monkeypatch.setenv("UPLOAD_DIR", str(tmp_path / "files"))
     get_settings.cache_clear()
     yield

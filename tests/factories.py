@@ -9,6 +9,9 @@ from app.models import ApiToken, Role, TokenKind, Unit, User
 from app.security import hash_password, new_token
 
 _seq = itertools.count(1)
+# Hashing with argon2 is slow on purpose; the factories share one hash of the test password.
+TEST_PASSWORD = "secret-pass-1"
+_TEST_PASSWORD_HASH = hash_password(TEST_PASSWORD)
 
 
 def unit(session: Session, code: str) -> Unit:
@@ -33,7 +36,7 @@ def make_unit(session: Session, **overrides) -> Unit:
 def make_user(session: Session, role: str = "officer", unit_code: str | None = None, **overrides) -> User:
     n = next(_seq)
     values = {"username": f"user{n}", "full_name": f"Người dùng {n}", "role": Role(role),
-              "password_hash": hash_password("secret-pass-1")}
+              "password_hash": _TEST_PASSWORD_HASH}
     if unit_code:
         values["unit_id"] = unit(session, unit_code).id
     values.update(overrides)

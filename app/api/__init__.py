@@ -3,11 +3,13 @@
 from fastapi import APIRouter, FastAPI
 
 from app.api import (
+    action_month,
     activities,
     audit,
     auth,
     campaigns,
     codelists,
+    documents,
     errors,
     files,
     health,
@@ -40,7 +42,8 @@ def create_api_app() -> FastAPI:
     errors.install(api)
     v1 = APIRouter(prefix=API_PREFIX)
     modules = (health, auth, users, tokens, audit, codelists, units, succession, plans, indicators,
-               indicator_values, statistics, campaigns, activities, surveys, reports, webhooks, files)
+               indicator_values, statistics, campaigns, activities, surveys, reports, webhooks, files,
+               action_month, documents)
     for module in modules:
         v1.include_router(module.router)
     api.include_router(v1)

@@ -1,7 +1,7 @@
 """Request dependencies: the session, the caller, and what the caller may do."""
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
@@ -83,6 +83,9 @@ def _bearer(request: Request) -> str | None:
     return value.strip()
 
 
+LAST_USED_EVERY = timedelta(minutes=1)
+
+
 def resolve_principal(session: Session, token_value: str) -> Principal | None:
     """The principal behind a bearer token, or None if it is unknown, expired, revoked or its user inactive."""
     token = session.exec(select(ApiToken).where(ApiToken.token_hash == hash_token(token_value))).first()
@@ -92,6 +95,9 @@ def resolve_principal(session: Session, token_value: str) -> Principal | None:
     user = session.get(User, token.user_id)
     if user is None or not user.is_active:
         return None
+    # Record use at most once a minute per token, so that reads do not each become a write.
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_EVERY:
+        token.last_used_at = now
     scopes = {"read", "write"} if token.kind == TokenKind.login else set(token.scopes.split())
     return Principal(user=user, token=token, scopes=scopes)
 

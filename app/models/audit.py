@@ -42,3 +42,20 @@ class IdempotencyRecord(SQLModel, table=True):
     response_body: str = Field(sa_type=sa.Text)
     response_headers: dict[str, str] = Field(default_factory=dict, sa_type=sa.JSON)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+class AuditEntryPublic(SQLModel):
+    """One audit entry: who (user, token), when, what (action on a resource), and the values before and after."""
+
+    id: int
+    at: datetime
+    user_id: int | None
+    username: str | None
+    token_id: int | None
+    action: str
+    resource_type: str
+    resource_id: str
+    unit_code: str | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    request_id: str | None

@@ -1,8 +1,10 @@
 """Indicators (chỉ tiêu) of a plan and their targets per year."""
 
 from enum import StrEnum
+from typing import Annotated
 
 import sqlalchemy as sa
+from pydantic import ConfigDict, StringConstraints
 from sqlmodel import Field, SQLModel
 
 from app.models.base import Versioned, str_enum_column
@@ -79,3 +81,68 @@ class IndicatorPublic(IndicatorBase):
 
 class IndicatorDetail(IndicatorPublic):
     targets: list[TargetPublic] = []
+
+
+IndicatorCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=20,
+                                                 pattern=r"^[A-Za-z0-9]+([._-][A-Za-z0-9]+)*$")]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Year = Annotated[int, Field(ge=2000, le=2100)]
+
+
+class IndicatorCreate(SQLModel):
+    """A new indicator of a plan (by the plan's code); its targets are set with PUT …/targets/{year}."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    plan: str = Field(max_length=40)
+    code: IndicatorCode
+    name_vi: Annotated[Text, StringConstraints(max_length=500)]
+    name_en: str = Field(default="", max_length=500)
+    description_vi: str = Field(default="", max_length=4000)
+    measure: Measure
+    method: str = Field(max_length=40)
+    unit_of_measure: str = Field(default="%", min_length=1, max_length=20)
+    baseline_year: Year | None = None
+    baseline_value: float | None = Field(default=None, ge=-1_000_000, le=1_000_000)
+    national_target_vi: str | None = Field(default=None, max_length=300)
+    sort_order: int = Field(default=0, ge=0, le=10_000)
+
+
+class IndicatorUpdate(SQLModel):
+    """Changes to an indicator (its code and plan are fixed)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name_vi: Annotated[Text, StringConstraints(max_length=500)] | None = None
+    name_en: str | None = Field(default=None, max_length=500)
+    description_vi: str | None = Field(default=None, max_length=4000)
+    measure: Measure | None = None
+    method: str | None = Field(default=None, max_length=40)
+    unit_of_measure: str | None = Field(default=None, min_length=1, max_length=20)
+    baseline_year: Year | None = None
+    baseline_value: float | None = Field(default=None, ge=-1_000_000, le=1_000_000)
+    national_target_vi: str | None = Field(default=None, max_length=300)
+    sort_order: int | None = Field(default=None, ge=0, le=10_000)
+
+
+class TargetIn(SQLModel):
+    """A year's target as set by a document (PUT …/targets/{year})."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    value: float = Field(ge=-1_000_000, le=1_000_000)
+    value_max: float | None = Field(default=None, ge=-1_000_000, le=1_000_000)
+    qualifier: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)] | None = None
+    is_milestone: bool = True
+    source_document: Annotated[Text, StringConstraints(max_length=300)]
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class StoredTargetPublic(IndicatorTargetBase):
+    """A stored target, with its version (its ETag)."""
+
+    id: int
+    indicator_code: str
+    plan_code: str
+    interpolated: bool = False
+    version: int

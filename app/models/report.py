@@ -2,9 +2,10 @@
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 import sqlalchemy as sa
+from pydantic import ConfigDict, StringConstraints
 from sqlmodel import Field, SQLModel
 
 from app.models.base import UTCDateTime, Versioned, str_enum_column, utcnow
@@ -102,3 +103,168 @@ class ReportTransition(SQLModel, table=True):
     comment: str | None = Field(default=None, max_length=4000)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     by_user_id: int | None = Field(default=None, foreign_key="user.id")
+
+
+# --- API schemas -----------------------------------------------------------------------------------------------
+
+TaskGroupText = Annotated[str, StringConstraints(max_length=20000)]
+
+
+class MediaStatusIn(SQLModel):
+    """The Gender Indicators for Media status of one outlet the reporting unit runs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outlet: str = Field(max_length=60, description="Code of the media outlet (a unit of kind media)")
+    status: MediaStatus
+
+
+class ReportWrite(SQLModel):
+    """The whole editable content of a report (PUT replaces it; fields left out take their defaults)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    period_start: date | None = Field(default=None, description="Default: 1 January (reviews: the phase's start)")
+    period_end: date | None = Field(default=None, description="Default: 31 December of the year")
+    cutoff_on: date | None = Field(default=None, description="Day the figures are taken to; default: the day "
+                                   "before the due date")
+    leadership: str = Field(default="", max_length=20000)
+    results_by_task_group: dict[str, TaskGroupText] = Field(
+        default_factory=dict, max_length=20, description='Results by task group: {"1": text, …, "7": text}')
+    results_vs_targets: str = Field(default="", max_length=20000)
+    funding: str = Field(default="", max_length=20000)
+    assessment: str = Field(default="", max_length=20000)
+    next_year_tasks: str = Field(default="", max_length=20000)
+    proposals: str = Field(default="", max_length=20000)
+    conventions_adopted: int | None = Field(default=None, ge=0, le=100000)
+    conventions_without_discrimination: int | None = Field(default=None, ge=0, le=100000)
+    media_statuses: list[MediaStatusIn] = Field(default_factory=list, max_length=200)
+
+
+class ReturnRequest(SQLModel):
+    """Return a report to its unit with a comment the officer sees."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    comment: str = Field(min_length=1, max_length=4000)
+
+
+class ReopenRequest(SQLModel):
+    """Reopen an accepted report for amendment, with the reason."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=4000)
+
+
+class MediaStatusPublic(SQLModel):
+    outlet: str
+    outlet_name: str
+    status: MediaStatus
+
+
+class ReportPublic(SQLModel):
+    id: int
+    year: int
+    kind: ReportKind
+    unit_code: str
+    unit_name: str
+    unit_kind: str
+    status: ReportStatus
+    period_start: date
+    period_end: date
+    cutoff_on: date
+    due_at: datetime
+    leadership: str
+    results_by_task_group: dict[str, Any]
+    results_vs_targets: str
+    funding: str
+    assessment: str
+    next_year_tasks: str
+    proposals: str
+    conventions_adopted: int | None
+    conventions_without_discrimination: int | None
+    media_statuses: list[MediaStatusPublic]
+    first_submitted_at: datetime | None
+    submitted_at: datetime | None
+    on_time: bool | None
+    accepted_at: datetime | None
+    return_comment: str | None
+    reopen_reason: str | None
+    activity_summary: dict[str, Any] | None
+    # What still blocks a submission, and what the caller may do now.
+    missing_for_submission: list[dict[str, Any]]
+    actions: list[str]
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+class ReportListItem(SQLModel):
+    id: int
+    year: int
+    kind: ReportKind
+    unit_code: str
+    unit_name: str
+    unit_kind: str
+    status: ReportStatus
+    first_submitted_at: datetime | None
+    submitted_at: datetime | None
+    on_time: bool | None
+    accepted_at: datetime | None
+    updated_at: datetime
+    version: int
+
+
+class TransitionPublic(SQLModel):
+    action: str
+    from_status: str
+    to_status: str
+    comment: str | None
+    at: datetime
+    by: str | None
+
+
+class Share(SQLModel):
+    numerator: int
+    denominator: int
+    value: float | None = Field(description="Percentage; null when nothing is owed")
+
+
+class CompletenessRow(SQLModel):
+    unit_code: str
+    unit_name: str
+    unit_kind: str
+    status: ReportStatus | None
+    submitted: bool
+    first_submitted_at: datetime | None
+    on_time: bool | None
+    days_late: int | None
+
+
+class UnitDue(SQLModel):
+    code: str
+    name: str
+    kind: str
+    status: ReportStatus | None = None
+    first_submitted_at: datetime | None = None
+    days_late: int | None = None
+
+
+class Completeness(SQLModel):
+    year: int
+    kind: ReportKind
+    due_on: date
+    due_at: datetime
+    last_on_time_day: date
+    as_of: datetime
+    obliged: int
+    submitted: int
+    on_time: int
+    late: int
+    missing: int
+    completeness: Share
+    timeliness: Share
+    units: list[CompletenessRow]
+    missing_units: list[UnitDue]
+    late_units: list[UnitDue]

@@ -2,8 +2,10 @@
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Annotated
 
 import sqlalchemy as sa
+from pydantic import ConfigDict, StringConstraints
 from sqlmodel import Field, SQLModel
 
 from app.models.base import UTCDateTime, Versioned, str_enum_column
@@ -83,4 +85,108 @@ class UnitPublic(UnitBase):
     parent_code: str | None = None
     operator_code: str | None = None
     successor_codes: list[str] = []
+    predecessor_codes: list[str] = []
     version: int
+
+
+# Our codes: lower-case ASCII words joined by hyphens ("p-song-cau"); they appear in URLs.
+UnitCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=60,
+                                            pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
+OfficialCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20,
+                                                pattern=r"^[0-9A-Za-z.\-]+$")]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+
+
+class UnitCreate(SQLModel):
+    """A new unit. It exists from `valid_from`; `valid_to` (its last day) stays empty while it exists."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: UnitCode
+    official_code: OfficialCode | None = None
+    name_vi: Name
+    name_en: str = Field(default="", max_length=300)
+    kind: UnitKind
+    parent_code: UnitCode | None = None
+    operator_code: UnitCode | None = None
+    valid_from: date
+    valid_to: date | None = None
+
+
+class SuccessorUnitCreate(UnitCreate):
+    """A unit created by a succession event; it exists from the event's date unless told otherwise."""
+
+    valid_from: date | None = None  # type: ignore[assignment]
+
+
+class UnitUpdate(SQLModel):
+    """Changes to a unit. Close a unit by setting `valid_to`; a real rename or merger is a succession event."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    official_code: OfficialCode | None = None
+    name_vi: Name | None = None
+    name_en: str | None = Field(default=None, max_length=300)
+    kind: UnitKind | None = None
+    parent_code: UnitCode | None = None
+    operator_code: UnitCode | None = None
+    valid_from: date | None = None
+    valid_to: date | None = None
+
+
+class SuccessionEventCreate(SQLModel):
+    """A merger, split, rename, dissolution or transfer of functions, with its date and legal basis."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: SuccessionKind
+    effective_on: date
+    legal_basis: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    note: str | None = Field(default=None, max_length=2000)
+    predecessors: list[UnitCode] = Field(default_factory=list, max_length=50)
+    # Codes of existing units that succeed …
+    successors: list[UnitCode] = Field(default_factory=list, max_length=50)
+    # … and units the event creates (they join the successors).
+    new_units: list[SuccessorUnitCreate] = Field(default_factory=list, max_length=50)
+
+
+class SuccessionEventUpdate(SQLModel):
+    """Corrections to an event's legal basis or note (dates and units are fixed: delete and record it again)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    legal_basis: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)] | None = None
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class SuccessionEventPublic(SQLModel):
+    id: int
+    kind: SuccessionKind
+    effective_on: date
+    legal_basis: str
+    note: str | None
+    recorded_at: datetime | None
+    predecessors: list[str]
+    successors: list[str]
+    version: int
+
+
+class LineageUnit(SQLModel):
+    """A unit in a lineage, with how many events away it is."""
+
+    code: str
+    official_code: str | None
+    name_vi: str
+    kind: UnitKind
+    valid_from: date
+    valid_to: date | None
+    generation: int
+
+
+class UnitLineage(SQLModel):
+    """Where a unit came from and what it became, through every succession event both ways."""
+
+    code: str
+    predecessors: list[LineageUnit]
+    successors: list[LineageUnit]
+    events: list[SuccessionEventPublic]

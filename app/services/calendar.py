@@ -52,3 +52,8 @@ def campaigns_for_year(year: int) -> list[dict]:
             }
         )
     return rows
+
+
+def now() -> datetime:
+    """The current time (UTC); the one clock of deadlines and workflow stamps, so that tests can set it."""
+    return datetime.now(UTC)

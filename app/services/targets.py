@@ -1,4 +1,7 @@
-"""Targets per year: the stored milestones and the straight trajectory between them."""
+"""Targets per year: the stored milestones and the straight trajectory between them, and the status rules."""
+
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from app.models import Indicator, IndicatorTarget
 from app.models.indicator import TargetPublic
@@ -51,3 +54,48 @@ def targets_by_year(
             interpolated=True, is_milestone=False, source_document=None,
         )
     return result
+
+
+# Statuses of a value against its year's target (docs/pulling-indicator-data.md explains them).
+ACHIEVED, ON_TRACK, AT_RISK, OFF_TRACK, NO_DATA, NO_TARGET = (
+    "achieved", "on_track", "at_risk", "off_track", "no_data", "no_target")
+
+
+@lru_cache(maxsize=4096)
+def units_needed(target: float, denominator: int, rounding: str) -> int:
+    """How many of `denominator` units a share target of `target` percent asks for (70% of 9 → 7 with "ceil")."""
+    exact = Decimal(str(target)) * denominator / 100
+    mode = {"ceil": ROUND_CEILING, "floor": ROUND_FLOOR, "round": ROUND_HALF_UP}[rounding]
+    return int(exact.quantize(Decimal(1), rounding=mode))
+
+
+def status_of(
+    *, value: float | None, numerator: float | None, target: float | None, target_count: int | None,
+    is_milestone: bool, final_target: float | None, final_count: int | None, margin: float,
+) -> str:
+    """The status of a value against its year's target and the plan's final target.
+
+    `achieved`: the target of a milestone year is met, or the final target is; `on_track`: the year's
+    (trajectory) target is met; `at_risk`: below it by at most `margin` points; `off_track`: further
+    below; `no_data`: nothing to compare; `no_target`: the indicator has no target at all. A share of
+    units with a count target (`target_count`) meets it when the numerator reaches the count.
+    """
+    if value is None:
+        return NO_DATA
+    if target is None:
+        return NO_TARGET
+
+    def meets(goal: float, count: int | None) -> bool:
+        if count is not None and numerator is not None:
+            return numerator >= count
+        return value >= goal - 1e-9
+
+    if (is_milestone and meets(target, target_count)) or (
+        final_target is not None and meets(final_target, final_count)
+    ):
+        return ACHIEVED
+    if meets(target, target_count):
+        return ON_TRACK
+    if value >= target - margin - 1e-9:
+        return AT_RISK
+    return OFF_TRACK
