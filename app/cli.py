@@ -56,6 +56,8 @@ def create_user(username: str, password: str, role: str, unit_code: str | None, 
     from app.models import Role, Unit, User
     from app.security import hash_password
 
+    if role == "officer" and not unit_code:
+        raise SystemExit("an officer needs a unit (--unit CODE)")
     with Session(get_engine()) as session:
         unit_id = None
         if unit_code:

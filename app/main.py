@@ -6,7 +6,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from app.api import api_app
+from app.api.app import api_app
 from app.services.webhooks import background_worker as webhook_worker
 from app.web import pages
 from app.web.client import make_api_client

@@ -3,7 +3,7 @@
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Depends, File, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 from sqlalchemy import exists
 from sqlmodel import select
@@ -16,6 +16,7 @@ from app.db import SessionDep
 from app.models import Activity, ActivityTargetGroup, CodeItem
 from app.models.activity import ActivityCreate, ActivityPublic, ActivityUpdate, ImportResult
 from app.services import activities as activity_service
+from app.services import files as file_service
 from app.services import imports as import_service
 from app.services import units as unit_service
 
@@ -160,11 +161,14 @@ def update_activity(activity_id: int, data: ActivityUpdate, request: Request, re
 
 
 @router.delete("/{activity_id}", status_code=204)
-def delete_activity(activity_id: int, request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
-    """Delete an activity (honours If-Match)."""
+def delete_activity(activity_id: int, request: Request, session: SessionDep, principal: CurrentPrincipal,
+                    background: BackgroundTasks) -> Response:
+    """Delete an activity and its evidence files (honours If-Match)."""
     activity = activity_service.get(session, activity_id, for_update=True)
     activity_service.require_writer(principal)
     principal.require_write_unit(activity.unit_id)
     check_if_match(request, activity)
-    activity_service.delete(session, principal, activity)
+    for key in activity_service.delete(session, principal, activity):
+        # The bytes go after the commit (the session commits before the response, background tasks run after it).
+        background.add_task(file_service.remove_blob, key)
     return Response(status_code=204)

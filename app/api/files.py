@@ -11,7 +11,7 @@ from app.api.common import Idempotency, Page, created, paginate
 from app.api.deps import CurrentPrincipal, PageDep, Principal, unit_by_code
 from app.api.errors import Conflict, NotFound, PreconditionFailed, PreconditionRequired
 from app.config import get_settings
-from app.db import SessionDep, get_engine
+from app.db import SessionDep
 from app.models import Activity, AnnualReport, Attachment, Campaign, CampaignPlan, ReportKind, ReportStatus
 from app.models.notify import AttachmentPublic
 from app.services import audit
@@ -162,11 +162,6 @@ def download_file(file_id: int, request: Request, session: SessionDep, _: Curren
                                  "Cache-Control": "private, max-age=0, must-revalidate"})
 
 
-def _remove_blob(storage_key: str) -> None:
-    with Session(get_engine()) as session:
-        store.remove_unreferenced(session, storage_key)
-
-
 @router.delete("/files/{file_id}", status_code=204)
 def delete_file(file_id: int, request: Request, session: SessionDep, principal: CurrentPrincipal,
                 background: BackgroundTasks) -> Response:
@@ -188,5 +183,5 @@ def delete_file(file_id: int, request: Request, session: SessionDep, principal: 
     session.delete(attachment)
     session.flush()
     # The bytes go after the commit (the session commits before the response, background tasks run after it).
-    background.add_task(_remove_blob, attachment.storage_key)
+    background.add_task(store.remove_blob, attachment.storage_key)
     return Response(status_code=204)

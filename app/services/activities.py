@@ -12,7 +12,7 @@ from app.api.deps import Principal
 from app.api.errors import Forbidden, Invalid, NotFound, field_error
 from app.models import Activity, ActivityProduct, ActivityTargetGroup, Campaign, CodeItem, CodeListName, Unit
 from app.models.activity import ActivityCreate, ActivityPublic, ActivityUpdate, ProductPublic, TargetGroupPublic
-from app.services import audit
+from app.services import audit, files
 from app.services.calendar import local_today
 
 # Columns of an activity that a create or update sets directly.
@@ -333,12 +333,16 @@ def update(session: Session, principal: Principal, activity: Activity, data: Act
     return activity
 
 
-def delete(session: Session, principal: Principal, activity: Activity) -> None:
-    """Delete an activity with its target groups and products (audited)."""
+def delete(session: Session, principal: Principal, activity: Activity) -> list[str]:
+    """Delete an activity with its target groups, products and evidence files (audited).
+
+    Returns the storage keys of the deleted files, whose bytes go once the deletion is committed."""
     require_writer(principal)
     principal.require_write_unit(activity.unit_id)
     before = full_snapshot(session, activity)
+    storage_keys = files.delete_for_owner(session, principal, "activity", activity.id, activity.unit_id)
     _replace_children(session, activity.id, target_groups=[], products=[])
     session.delete(activity)
     session.flush()
     audit.record(session, principal, "delete", activity, before=before, unit_id=before["unit_id"])
+    return storage_keys

@@ -8,6 +8,8 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from app.api.common import bump
+from app.api.errors import Conflict, Invalid, NotFound, field_error
 from app.models import Activity, Attachment, Campaign, CampaignKind, CampaignPlan, Unit
 from app.models.campaign import (
     CampaignCreate,
@@ -273,6 +275,3 @@ def delete_plan(session: Session, principal: Any, plan: CampaignPlan) -> None:
     audit.record(session, principal, "delete", plan, before=before)
 
 
-# Imported last: the app.api package imports the routers, which import this module; by now every name above exists.
-from app.api.common import bump  # noqa: E402
-from app.api.errors import Conflict, Invalid, NotFound, field_error  # noqa: E402

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from sqlalchemy import and_, case, func, or_
 from sqlmodel import Session, select
 
+from app.api.errors import NotFound
 from app.config import Settings, get_settings
 from app.models import (
     Activity,
@@ -40,10 +41,9 @@ from app.models import (
     Unit,
 )
 from app.models.indicator import Measure, TargetPublic
+from app.services.indicators import get_by_code, stored_targets
 from app.services.targets import NO_DATA, status_of, targets_by_year, units_needed
-
-# app.api imports this module, and the unit and indicator services import app.api: those are imported in the
-# functions that use them, so that this module (and `compute`) can be imported on its own.
+from app.services.units import active_between, active_on, successors
 
 # Reports that count: submitted (on time or late), resubmitted after a return, accepted. Never drafts or returned.
 COUNTED_REPORT_STATUSES = (ReportStatus.submitted, ReportStatus.resubmitted, ReportStatus.accepted)
@@ -152,8 +152,6 @@ def resolve_scope(
 ) -> Scope:
     """The units in scope: `unit_code`'s subtree (default: the city's, or all units), narrowed by `kinds` to the
     units of those kinds and what lies below them; with `boundaries="current"` also the units merged into them."""
-    from app.services.units import successors
-
     rows = session.exec(select(Unit.id, Unit.code, Unit.kind, Unit.parent_id, Unit.valid_to)).all()
     units = {r[0]: _UnitInfo(code=r[1], kind=str(r[2]), parent_id=r[3], closed=r[4] is not None) for r in rows}
     children: dict[int | None, list[int]] = defaultdict(list)
@@ -164,8 +162,6 @@ def resolve_scope(
     if unit_code:
         root_id = next((uid for uid, info in units.items() if info.code == unit_code), None)
         if root_id is None:
-            from app.api.errors import NotFound  # app.api imports this module: its errors are imported late
-
             raise NotFound(f"No unit with code {unit_code!r}.")
         roots = [root_id]
     elif kinds:
@@ -208,7 +204,6 @@ def resolve_scope(
 
 def _active_ids(session: Session, year: int, rule: str) -> set[int]:
     """Units active in the year: at any time in it ("any") or on 31 December ("end")."""
-    from app.services.units import active_between, active_on
 
     first, last = date(year, 1, 1), date(year, 12, 31)
     cond = active_on(last) if rule == "end" else active_between(first, last)
@@ -234,7 +229,6 @@ class _Targets:
     """An indicator's target for any year, and its final target."""
 
     def __init__(self, session: Session, indicator: Indicator, years: list[int]):
-        from app.services.indicators import stored_targets
 
         plan = session.get(Plan, indicator.plan_id)
         self.indicator = indicator
@@ -513,10 +507,6 @@ def _survey_rows(session, ind, years, scope, by, settings, targets) -> list[Indi
 
 
 def _indicators(session: Session, codes: list[str] | None, plan_code: str | None) -> list[Indicator]:
-    # app.api imports this module, and the indicator service raises app.api's errors: imported late.
-    from app.api.errors import NotFound
-    from app.services.indicators import get_by_code
-
     if codes:
         return [get_by_code(session, code, plan_code=plan_code) for code in dict.fromkeys(codes)]
     stmt = select(Plan)

@@ -15,7 +15,9 @@ from sqlmodel import Session, select
 
 from app.api.errors import AppError, Invalid, field_error
 from app.config import get_settings
+from app.db import get_engine
 from app.models import Attachment
+from app.services import audit
 
 CHUNK = 1024 * 1024
 
@@ -175,11 +177,18 @@ def list_for(session: Session, owner_type: str, owner_id: int):
             .order_by(Attachment.uploaded_at, Attachment.id))
 
 
-def delete_for_owner(session: Session, owner_type: str, owner_id: int) -> list[str]:
-    """Delete the attachment rows of a record being deleted; the storage keys to clean up after commit."""
+def remove_blob(storage_key: str) -> None:
+    """Remove stored bytes no attachment refers to any more (run after the deleting transaction committed)."""
+    with Session(get_engine()) as session:
+        remove_unreferenced(session, storage_key)
+
+
+def delete_for_owner(session: Session, principal, owner_type: str, owner_id: int, unit_id: int | None) -> list[str]:
+    """Delete (audited) the attachments of a record being deleted; the storage keys to clean up after commit."""
     keys = []
-    for attachment in session.exec(list_for(session, owner_type, owner_id)):
+    for attachment in list(session.exec(list_for(session, owner_type, owner_id))):
         keys.append(attachment.storage_key)
+        audit.record(session, principal, "delete", attachment, before=audit.snapshot(attachment), unit_id=unit_id)
         session.delete(attachment)
     session.flush()
     return keys

@@ -4,6 +4,8 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from app.api.common import bump
+from app.api.errors import Conflict, Invalid, NotFound, field_error
 from app.models import Indicator, IndicatorTarget, Plan, PlanPhase, Unit
 from app.models.indicator import (
     IndicatorCreate,
@@ -245,7 +247,7 @@ def delete_plan(session: Session, principal: Any, plan: Plan) -> None:
 
 def known_methods() -> set[str]:
     """The computation methods the indicator engine knows."""
-    from app.services.engine import METHODS, SURVEY_METHOD  # the engine imports this module
+    from app.services.engine import METHODS, SURVEY_METHOD  # imported here: the engine imports this module
 
     return set(METHODS) | {SURVEY_METHOD}
 
@@ -380,6 +382,3 @@ def delete_target(session: Session, principal: Any, indicator: Indicator, target
     audit.record(session, principal, "delete", target, before=before)
 
 
-# Imported last: the app.api package imports the routers, which import this module; by now every name above exists.
-from app.api.common import bump  # noqa: E402
-from app.api.errors import Conflict, Invalid, NotFound, field_error  # noqa: E402

@@ -4,12 +4,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import and_, func, or_
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from app.api.errors import NotFound
 from app.config import get_settings
 from app.models import Activity, AnnualReport, Attachment, Campaign, CampaignKind, CampaignPlan, ReportKind, Unit
-from app.services import audit, calendar
+from app.services import calendar, campaigns
 from app.services import units as unit_service
 
 
@@ -153,20 +153,12 @@ def completeness(session: Session, year: int, kind: ReportKind = ReportKind.annu
 # --- the Action Month -------------------------------------------------------------------------------------------
 
 def action_month(session: Session, year: int, principal=None) -> Campaign:
-    """The year's Action Month campaign, created from the calendar when it is missing (audited)."""
+    """The year's Action Month campaign, created with the year's other campaigns when missing; 404 out of range."""
+    campaigns.ensure_year(session, year)
     stmt = select(Campaign).where(Campaign.kind == CampaignKind.action_month.value, Campaign.year == year)
     campaign = session.exec(stmt.order_by(Campaign.id)).first()
-    if campaign is not None:
-        return campaign
-    row = next(r for r in calendar.campaigns_for_year(year) if r["kind"] == CampaignKind.action_month.value)
-    try:
-        # A savepoint: a concurrent request may create the same campaign first.
-        with session.begin_nested():
-            campaign = Campaign(**row)
-            session.add(campaign)
-    except IntegrityError:
-        return session.exec(stmt.order_by(Campaign.id)).one()
-    audit.record(session, principal, "create", campaign, after=audit.snapshot(campaign))
+    if campaign is None:
+        raise NotFound(f"No Action Month is recorded for {year}.")
     return campaign
 
 

@@ -13,7 +13,6 @@ from datetime import date, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
-from sqlalchemy import and_, or_
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -22,6 +21,7 @@ from app.config import Settings, get_settings
 from app.models import AnnualReport, Campaign, CampaignKind, CampaignPlan, ReminderLog, ReportKind, Role, Unit, User
 from app.models.base import utcnow
 from app.services import calendar
+from app.services.obligations import active_in_year, due_on
 
 REPORT = "annual_report"
 PLAN = "action_month_plan"
@@ -33,25 +33,12 @@ def vn(day: date) -> str:
     return day.strftime("%d/%m/%Y")
 
 
-def report_due_on(year: int) -> date:
-    """The day a report of `year` is already late on ("before 10/12": the due day itself is late)."""
-    settings = get_settings()
-    return date(year, settings.report_due_month, settings.report_due_day)
-
-
-def _active_in_year(year: int):
-    # Same rule as the obligations (setting `active_in_year`): any day of the year, or on 31/12.
-    first = date(year, 12, 31) if get_settings().active_in_year == "end" else date(year, 1, 1)
-    last = date(year, 12, 31)
-    return and_(Unit.valid_from <= last, or_(Unit.valid_to.is_(None), Unit.valid_to >= first))
-
-
 def units_without_report(session: Session, year: int) -> list[Unit]:
     """Obliged units (active, of the reporting kinds) with no annual report of `year` ever submitted."""
     submitted = select(AnnualReport.unit_id).where(
         AnnualReport.year == year, AnnualReport.kind == ReportKind.annual,
         AnnualReport.first_submitted_at.is_not(None))
-    stmt = select(Unit).where(Unit.kind.in_(get_settings().reporting_kinds), _active_in_year(year),
+    stmt = select(Unit).where(Unit.kind.in_(get_settings().reporting_kinds), active_in_year(year),
                               Unit.id.not_in(submitted))
     return list(session.exec(stmt.order_by(Unit.kind, Unit.code)))
 
@@ -73,7 +60,7 @@ def action_month_start(session: Session, year: int) -> date:
 
 def units_without_plan(session: Session, year: int) -> list[Unit]:
     """Units in scope of the Action Month (setting `ind_unit_kinds`, active) without a plan for it."""
-    stmt = select(Unit).where(Unit.kind.in_(get_settings().ind_unit_kinds), _active_in_year(year))
+    stmt = select(Unit).where(Unit.kind.in_(get_settings().ind_unit_kinds), active_in_year(year))
     campaign = action_month(session, year)
     if campaign is not None:
         stmt = stmt.where(Unit.id.not_in(select(CampaignPlan.unit_id).where(
@@ -182,7 +169,7 @@ def due_reminders(session: Session, today: date) -> list[Reminder]:
     settings = get_settings()
     found: list[Reminder] = []
     for year in (today.year - 1, today.year):
-        deadline = report_due_on(year)
+        deadline = due_on(year)
         offset = current_offset(deadline, settings.reminder_days_before, settings.reminder_days_after, today,
                                 settings.reminder_catch_up_days)
         if offset is not None:

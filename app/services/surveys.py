@@ -5,6 +5,8 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from app.api.common import bump
+from app.api.errors import Conflict, Invalid, NotFound, field_error
 from app.models import CodeItem, CodeListName, SurveyResult, SurveyRound, Unit
 from app.models.survey import (
     SurveyResultIn,
@@ -164,6 +166,3 @@ def delete(session: Session, principal: Any, survey: SurveyRound) -> None:
     audit.record(session, principal, "delete", survey, before=before)
 
 
-# Imported last: the app.api package imports the routers, which import this module; by now every name above exists.
-from app.api.common import bump  # noqa: E402
-from app.api.errors import Conflict, Invalid, NotFound, field_error  # noqa: E402

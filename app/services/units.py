@@ -7,6 +7,8 @@ from typing import Any
 from sqlalchemy import and_, func, or_
 from sqlmodel import Session, SQLModel, select
 
+from app.api.common import bump
+from app.api.errors import Conflict, Invalid, field_error
 from app.models import (
     Activity,
     AnnualReport,
@@ -536,5 +538,3 @@ def delete_event(session: Session, principal: Any, event: SuccessionEvent) -> No
 
 
 # Imported last: the app.api package imports the routers, which import this module; by now every name above exists.
-from app.api.common import bump  # noqa: E402
-from app.api.errors import Conflict, Invalid, field_error  # noqa: E402

@@ -10,7 +10,7 @@ def make_api_client() -> httpx.AsyncClient:
     base_url = get_settings().api_base_url
     if base_url:
         return httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=30)
-    from app.api import api_app
+    from app.api.app import api_app
 
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=api_app, root_path="/api"), base_url="http://api.internal/api",
                              timeout=30)

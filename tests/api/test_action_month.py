@@ -6,6 +6,7 @@ import pytest
 from sqlmodel import select
 
 from app.models import Activity, Attachment, AuditEntry, Campaign, CampaignPlan
+from app.services import calendar
 from tests.api.test_reports import API, People
 from tests.factories import make_unit, unit
 
@@ -119,16 +120,28 @@ class TestBoard:
         assert b["units_without_plan"] == [{"code": "p-song-cau", "name": "Phường Sông Cầu", "kind": "ward"}]
 
     def test_the_campaign_is_created_when_missing(self, client, session, people):
+        # The seed holds 2022–2030; a year's campaigns are recreated when missing, up to next year.
+        year = calendar.local_today().year + 1
+        seeded = session.exec(select(Campaign).where(Campaign.code == f"action-month-{year}")).first()
+        if seeded is not None:
+            session.delete(seeded)
+            session.commit()
         viewer = people("viewer")
-        first = board(client, viewer, year=2031)
+        first = board(client, viewer, year=year)
         assert (first["campaign"]["code"], first["campaign"]["starts_on"], first["campaign"]["ends_on"]) == (
-            "action-month-2031", "2031-11-15", "2031-12-15")
-        assert first["campaign"]["name_vi"].endswith("năm 2031")
-        again = board(client, viewer, year=2031)
+            f"action-month-{year}", f"{year}-11-15", f"{year}-12-15")
+        assert first["campaign"]["name_vi"].endswith(f"năm {year}")
+        again = board(client, viewer, year=year)
         assert again["campaign"]["id"] == first["campaign"]["id"]
-        assert len(session.exec(select(Campaign).where(Campaign.year == 2031)).all()) == 1
+        assert len(session.exec(select(Campaign).where(Campaign.year == year,
+                                                       Campaign.kind == "action_month")).all()) == 1
         entry = session.exec(select(AuditEntry).where(AuditEntry.resource_type == "campaign")).one()
         assert (entry.action, entry.resource_id) == ("create", str(first["campaign"]["id"]))
+
+    def test_a_year_beyond_next_has_no_action_month_yet(self, client, people):
+        year = calendar.local_today().year + 5
+        r = client.get(f"{API}/action-month/{year}", headers=people("viewer"))
+        assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
 
     def test_readers_only(self, client):
         assert client.get(f"{API}/action-month/{YEAR}").status_code == 401

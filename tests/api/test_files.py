@@ -284,3 +284,19 @@ class TestReportFiles:
         assert client.delete(f"{API}/files/{r.json()['id']}", headers=coordinator).status_code == 409
         listed = client.get(path, headers=h).json()
         assert listed["total"] == 1 and listed["items"][0]["filename"] == "Phụ lục.xlsx"
+
+
+class TestOwnerDeleted:
+    def test_deleting_an_activity_deletes_its_files_and_their_bytes(self, client, session):
+        headers = login_headers(session, "officer", "p-song-cau")
+        act = activity(session)
+        r = upload(client, f"{API}/activities/{act.id}/files", headers, "bien-ban.pdf", PDF, "application/pdf")
+        assert r.status_code == 201, r.text
+        stored = Path(get_settings().upload_dir) / session.exec(select(Attachment)).one().storage_key
+        assert stored.exists()
+        assert client.delete(f"{API}/activities/{act.id}", headers=headers).status_code == 204
+        session.rollback()  # end the test's read transaction: see the committed deletion
+        assert session.exec(select(Attachment)).all() == []
+        assert not stored.exists()
+        actions = {(e.resource_type, e.action) for e in session.exec(select(AuditEntry))}
+        assert {("attachment", "delete"), ("activity", "delete")} <= actions
