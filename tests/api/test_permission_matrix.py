@@ -66,7 +66,11 @@ CALLERS = (
 )
 
 # The units a target belongs to (a move from A to B needs the right on both).
-TARGET_UNITS = {"A": (UNIT_A,), "B": (UNIT_B,), "A/new": (UNIT_A,), "B/new": (UNIT_B,), "A→B": (UNIT_A, UNIT_B)}
+# An outlet run by A is a unit of its own: A's officers do not write its records (only A's own).
+TARGET_UNITS = {"A": (UNIT_A,), "B": (UNIT_B,), "A→B": (UNIT_A, UNIT_B), "B→A": (UNIT_B, UNIT_A),
+                "outlet of A": (OUTLETS[UNIT_A],)}
+for _suffix in ("new", "report", "plan"):
+    TARGET_UNITS |= {f"A/{_suffix}": (UNIT_A,), f"B/{_suffix}": (UNIT_B,)}
 
 
 def _has_write_scope(c: Caller) -> bool:
@@ -168,7 +172,6 @@ class Call:
     params: dict[str, Any]
     state: Callable[[], Any]
     kwargs: dict[str, Any] = field(default_factory=dict)
-    query: str = ""
 
 
 class World:
@@ -261,9 +264,16 @@ class World:
     def new_webhook(self) -> int:
         return self.call("POST", "/v1/webhooks", 201, json=WEBHOOK)["id"]
 
-    def new_file(self, unit_code: str) -> int:
-        activity_id = self.new_activity(unit_code)
-        return self.call("POST", f"/v1/activities/{activity_id}/files", 201, files=evidence())["id"]
+    def new_file(self, unit_code: str, owner: str = "activity") -> int:
+        """An evidence file on a fresh activity, campaign plan or (draft) report of the unit."""
+        if owner == "plan":
+            path = f"/v1/campaigns/{self.new_campaign_plan(unit_code)}/plans/{unit_code}/files"
+        elif owner == "report":
+            self.new_report(unit_code, "draft")
+            path = f"/v1/reports/{REPORT_YEAR}/units/{unit_code}/files"
+        else:
+            path = f"/v1/activities/{self.new_activity(unit_code)}/files"
+        return self.call("POST", path, 201, files=evidence())["id"]
 
     def new_report(self, unit_code: str, status: str) -> int:
         """The unit's report for REPORT_YEAR, freshly made and brought to `status` (draft, submitted, accepted)."""
@@ -611,7 +621,10 @@ def _activity_state(w: World, activity_id: int) -> Callable[[], Any]:
 
 def _activity_patch(w: World, actor: Actor, target: str) -> Call:
     activity_id = w.new_activity(_unit_of(target))
-    body = {"unit": UNIT_B} if target == "A→B" else {"title": f"Tọa đàm về bình đẳng giới (sửa lần {w.n()})"}
+    if "→" in target:
+        body = {"unit": TARGET_UNITS[target][1]}
+    else:
+        body = {"title": f"Tọa đàm về bình đẳng giới (sửa lần {w.n()})"}
     return Call({"activity_id": activity_id}, _activity_state(w, activity_id), {"json": body})
 
 
@@ -671,7 +684,7 @@ def _report_file(w: World, actor: Actor, target: str) -> Call:
 
 
 def _file_delete(w: World, actor: Actor, target: str) -> Call:
-    file_id = w.new_file(_unit_of(target))
+    file_id = w.new_file(_unit_of(target), target.partition("/")[2] or "activity")
     return Call({"file_id": file_id}, w.count("SELECT count(*) FROM attachment WHERE id = :i", i=file_id))
 
 
@@ -720,9 +733,9 @@ CASES: dict[str, Case] = {
     "POST /v1/campaigns/{campaign_id}/plans": Case(AB, _campaign_plan_create, unit(201)),
     "PATCH /v1/campaigns/{campaign_id}/plans/{unit_code}": Case(AB, _campaign_plan_patch, unit(200)),
     "DELETE /v1/campaigns/{campaign_id}/plans/{unit_code}": Case(AB, _campaign_plan_delete, unit(204)),
-    "POST /v1/activities": Case(AB, _activity_create, unit(201)),
+    "POST /v1/activities": Case(("A", "B", "outlet of A"), _activity_create, unit(201)),
     "POST /v1/activities/import": Case(AB, _activity_import, import_rows),
-    "PATCH /v1/activities/{activity_id}": Case(("A", "B", "A→B"), _activity_patch, unit(200)),
+    "PATCH /v1/activities/{activity_id}": Case(("A", "B", "A→B", "B→A"), _activity_patch, unit(200)),
     "DELETE /v1/activities/{activity_id}": Case(AB, _activity_delete, unit(204)),
     "PUT /v1/reports/{year}/units/{unit}": Case(
         ("A", "B", "A/new", "B/new"), _report_put, lambda c, t: unit(201 if t.endswith("/new") else 200)(c, t)),
@@ -737,7 +750,7 @@ CASES: dict[str, Case] = {
     "POST /v1/activities/{activity_id}/files": Case(AB, _activity_file, unit(201)),
     "POST /v1/campaigns/{campaign_id}/plans/{unit_code}/files": Case(AB, _plan_file, unit(201)),
     "POST /v1/reports/{year}/units/{unit_code}/files": Case(AB, _report_file, unit(201)),
-    "DELETE /v1/files/{file_id}": Case(AB, _file_delete, unit(204)),
+    "DELETE /v1/files/{file_id}": Case(("A", "B", "A/plan", "B/plan", "A/report", "B/report"), _file_delete, unit(204)),
 }
 
 
@@ -785,7 +798,7 @@ def test_permission_matrix(route, client, session, engine):
             actor = world.actor(caller)
             call = case.prepare(world, actor, target)
             expected = case.expect(caller, target)
-            path = API + template.format(**call.params) + call.query
+            path = API + template.format(**call.params)
             state, audits = call.state(), world.audit_count()
             r = client.request(method, path, headers=actor.headers, **call.kwargs)
             state_after, audits_after = call.state(), world.audit_count()
