@@ -149,3 +149,23 @@ class TestWeb:
 
     def test_openapi(self, client):
         assert client.get(f"{API}/openapi.json").json()["info"]["title"] == "BĐG 2030 API"
+
+
+class TestUnexpectedErrors:
+    def test_a_crash_is_a_500_problem_without_a_trace(self, engine):
+        from fastapi.testclient import TestClient
+
+        from app.api.app import create_api_app
+
+        api = create_api_app()
+
+        @api.get("/v1/boom")
+        def boom():
+            raise RuntimeError("secret internals: /etc/passwd")
+
+        with TestClient(api, raise_server_exceptions=False) as c:
+            r = c.get("/v1/boom")
+        assert r.status_code == 500
+        assert r.headers["content-type"] == "application/problem+json"
+        body = r.json()
+        assert body["status"] == 500 and "secret" not in r.text and "Traceback" not in r.text
