@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import exists
 from sqlmodel import select
 
-from app.api.common import Idempotency, Page, check_if_match, created, etag_of, get_idempotency, paginate, set_etag
+from app.api.common import Idempotency, Page, check_if_match, etag_of, get_idempotency, paginate, set_etag
 from app.api.deps import CurrentPrincipal, PageDep, unit_by_code
 from app.api.errors import Invalid, field_error
 from app.config import get_settings
@@ -84,9 +84,7 @@ def create_activity(data: ActivityCreate, request: Request, session: SessionDep,
         return replayed
     activity = activity_service.create(session, principal, data)
     body = activity_service.to_public(session, [activity])[0].model_dump(mode="json")
-    headers = {"ETag": etag_of(activity), "Location": f"{request.url.path}/{activity.id}"}
-    idem.store(session, principal, 201, body, headers)
-    return created(body, headers=headers)
+    return idem.created(session, principal, body, location=f"{request.url.path}/{activity.id}", etag=etag_of(activity))
 
 
 @router.get("/import/template.csv", response_class=Response,

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlmodel import select
 
-from app.api.common import Idempotency, Page, check_if_match, created, etag_of, get_idempotency, paginate, set_etag
+from app.api.common import Idempotency, Page, check_if_match, etag_of, get_idempotency, paginate, set_etag
 from app.api.deps import CurrentPrincipal, PageDep, unit_by_code
 from app.api.errors import Forbidden
 from app.db import SessionDep
@@ -53,9 +53,7 @@ def create_campaign(
         return replayed
     campaign = campaign_service.create(session, principal, data)
     body = campaign_service.to_public([campaign])[0].model_dump(mode="json")
-    headers = {"ETag": etag_of(campaign), "Location": f"{request.url.path}/{campaign.id}"}
-    idem.store(session, principal, 201, body, headers)
-    return created(body, headers=headers)
+    return idem.created(session, principal, body, location=f"{request.url.path}/{campaign.id}", etag=etag_of(campaign))
 
 
 @router.get("/{campaign_id}")
@@ -125,9 +123,7 @@ def create_plan(
     campaign = campaign_service.get(session, campaign_id)
     plan = campaign_service.create_plan(session, principal, campaign, data)
     body = campaign_service.plans_to_public(session, [plan])[0].model_dump(mode="json")
-    headers = {"ETag": etag_of(plan), "Location": f"{request.url.path}/{data.unit}"}
-    idem.store(session, principal, 201, body, headers)
-    return created(body, headers=headers)
+    return idem.created(session, principal, body, location=f"{request.url.path}/{data.unit}", etag=etag_of(plan))
 
 
 @router.get("/{campaign_id}/plans/{unit_code}")

@@ -14,7 +14,7 @@ from app.api.deps import PageParams, Principal
 from app.api.errors import Invalid, PreconditionFailed, PreconditionRequired
 from app.config import get_settings
 from app.models import IdempotencyRecord
-from app.models.base import utcnow
+from app.models.base import bump, utcnow  # noqa: F401  (bump: re-exported for the routes)
 
 T = TypeVar("T")
 
@@ -61,12 +61,6 @@ def check_if_match(request: Request, obj: Any) -> None:
     )
 
 
-def bump(obj: Any) -> None:
-    """Mark a versioned record as changed."""
-    obj.version += 1
-    obj.updated_at = utcnow()
-
-
 class Idempotency:
     """Idempotency-Key handling for a creating POST: replay the first answer, refuse a reused key."""
 
@@ -96,6 +90,13 @@ class Idempotency:
         headers["Idempotent-Replayed"] = "true"
         return Response(record.response_body, status_code=record.status_code, headers=headers,
                         media_type="application/json")
+
+    def created(self, session: Session, principal: Principal, body: Any, *, location: str,
+                etag: str | None = None) -> JSONResponse:
+        """Answer 201 Created with Location (and the ETag), remembered for retries with the same key."""
+        headers = {"Location": location} | ({"ETag": etag} if etag else {})
+        self.store(session, principal, 201, body, headers)
+        return created(body, headers=headers)
 
     def store(self, session: Session, principal: Principal, status_code: int, body: Any,
               headers: dict[str, str] | None = None) -> None:

@@ -7,7 +7,7 @@ from fastapi import APIRouter, BackgroundTasks, File, Path, Request, Response, U
 from fastapi.responses import FileResponse
 from sqlmodel import Session, select
 
-from app.api.common import Idempotency, Page, created, paginate
+from app.api.common import Idempotency, Page, paginate
 from app.api.deps import CurrentPrincipal, PageDep, Principal, unit_by_code
 from app.api.errors import Conflict, NotFound, PreconditionFailed, PreconditionRequired
 from app.config import get_settings
@@ -81,9 +81,7 @@ def _upload(request: Request, session: Session, principal: Principal, owner_type
     session.flush()
     audit.record(session, principal, "upload", attachment, after=audit.snapshot(attachment), unit_id=owner.unit_id)
     body = _public(attachment).model_dump(mode="json")
-    headers = {"Location": body["download_url"], "ETag": _etag(attachment)}
-    idem.store(session, principal, 201, body, headers)
-    return created(body, headers=headers)
+    return idem.created(session, principal, body, location=body["download_url"], etag=_etag(attachment))
 
 
 def _list(session: Session, owner_type: str, owner_id: int, page) -> Page[AttachmentPublic]:

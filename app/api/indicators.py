@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlmodel import select
 
-from app.api.common import Idempotency, Page, check_if_match, created, etag_of, get_idempotency, paginate, set_etag
+from app.api.common import Idempotency, Page, check_if_match, etag_of, get_idempotency, paginate, set_etag
 from app.api.deps import CurrentPrincipal, PageDep
 from app.api.errors import NotFound, PreconditionFailed
 from app.db import SessionDep
@@ -51,9 +51,8 @@ def create_indicator(
         return replayed
     indicator = indicator_service.create_indicator(session, principal, data)
     body = indicator_service.to_detail(session, indicator).model_dump(mode="json")
-    headers = {"ETag": etag_of(indicator), "Location": f"{request.url.path}/{indicator.code}?plan={data.plan}"}
-    idem.store(session, principal, 201, body, headers)
-    return created(body, headers=headers)
+    location = f"{request.url.path}/{indicator.code}?plan={data.plan}"
+    return idem.created(session, principal, body, location=location, etag=etag_of(indicator))
 
 
 @router.get("/{code}")

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlmodel import select
 
-from app.api.common import Idempotency, Page, check_if_match, created, etag_of, get_idempotency, paginate, set_etag
+from app.api.common import Idempotency, Page, check_if_match, etag_of, get_idempotency, paginate, set_etag
 from app.api.deps import CurrentPrincipal, PageDep
 from app.db import SessionDep
 from app.models import Plan
@@ -40,9 +40,7 @@ def create_plan(
         return replayed
     plan = indicator_service.create_plan(session, principal, data)
     body = indicator_service.plans_to_public(session, [plan])[0].model_dump(mode="json")
-    headers = {"ETag": etag_of(plan), "Location": f"{request.url.path}/{plan.code}"}
-    idem.store(session, principal, 201, body, headers)
-    return created(body, headers=headers)
+    return idem.created(session, principal, body, location=f"{request.url.path}/{plan.code}", etag=etag_of(plan))
 
 
 @router.get("/{code}")

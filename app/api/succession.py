@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlmodel import select
 
-from app.api.common import Idempotency, Page, check_if_match, created, etag_of, get_idempotency, paginate, set_etag
+from app.api.common import Idempotency, Page, check_if_match, etag_of, get_idempotency, paginate, set_etag
 from app.api.deps import CurrentPrincipal, PageDep, unit_by_code
 from app.api.errors import NotFound
 from app.db import SessionDep
@@ -60,9 +60,7 @@ def create_event(
         return replayed
     event = unit_service.record_event(session, principal, data)
     body = unit_service.events_to_public(session, [event])[0].model_dump(mode="json")
-    headers = {"ETag": etag_of(event), "Location": f"{request.url.path}/{event.id}"}
-    idem.store(session, principal, 201, body, headers)
-    return created(body, headers=headers)
+    return idem.created(session, principal, body, location=f"{request.url.path}/{event.id}", etag=etag_of(event))
 
 
 @router.get("/{event_id}")

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlmodel import select
 
-from app.api.common import Idempotency, Page, check_if_match, created, etag_of, get_idempotency, paginate, set_etag
+from app.api.common import Idempotency, Page, check_if_match, etag_of, get_idempotency, paginate, set_etag
 from app.api.deps import CurrentPrincipal, PageDep, unit_by_code
 from app.db import SessionDep
 from app.models import SurveyRound
@@ -46,9 +46,7 @@ def create_survey(
         return replayed
     survey = survey_service.create(session, principal, data)
     body = survey_service.to_public(session, [survey])[0].model_dump(mode="json")
-    headers = {"ETag": etag_of(survey), "Location": f"{request.url.path}/{survey.id}"}
-    idem.store(session, principal, 201, body, headers)
-    return created(body, headers=headers)
+    return idem.created(session, principal, body, location=f"{request.url.path}/{survey.id}", etag=etag_of(survey))
 
 
 @router.get("/{round_id}")

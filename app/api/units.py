@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlmodel import select
 
-from app.api.common import Idempotency, Page, check_if_match, created, etag_of, get_idempotency, paginate, set_etag
+from app.api.common import Idempotency, Page, check_if_match, etag_of, get_idempotency, paginate, set_etag
 from app.api.deps import CurrentPrincipal, PageDep, unit_by_code
 from app.db import SessionDep
 from app.models import Unit, UnitKind
@@ -61,9 +61,7 @@ def create_unit(
         return replayed
     unit = unit_service.create(session, principal, data)
     body = unit_service.to_public(session, [unit])[0].model_dump(mode="json")
-    headers = {"ETag": etag_of(unit), "Location": f"{request.url.path}/{unit.code}"}
-    idem.store(session, principal, 201, body, headers)
-    return created(body, headers=headers)
+    return idem.created(session, principal, body, location=f"{request.url.path}/{unit.code}", etag=etag_of(unit))
 
 
 @router.get("/{code}")

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import or_
 from sqlmodel import select
 
-from app.api.common import Idempotency, Page, check_if_match, created, etag_of, get_idempotency, paginate, set_etag
+from app.api.common import Idempotency, Page, check_if_match, etag_of, get_idempotency, paginate, set_etag
 from app.api.deps import CurrentPrincipal, PageDep, unit_by_code
 from app.api.errors import Forbidden
 from app.db import SessionDep
@@ -63,9 +63,7 @@ def create_user(data: UserCreate, request: Request, session: SessionDep, princip
         return replayed
     user = user_service.create(session, principal, data)
     body = user_service.to_public(session, [user])[0].model_dump(mode="json")
-    headers = {"ETag": etag_of(user), "Location": f"{request.url.path}/{user.id}"}
-    idem.store(session, principal, 201, body, headers)
-    return created(body, headers=headers)
+    return idem.created(session, principal, body, location=f"{request.url.path}/{user.id}", etag=etag_of(user))
 
 
 @router.patch("/{user_id}")

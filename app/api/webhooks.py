@@ -10,7 +10,6 @@ from app.api.common import (
     Page,
     bump,
     check_if_match,
-    created,
     etag_of,
     get_idempotency,
     paginate,
@@ -76,9 +75,7 @@ def create_webhook(
     session.flush()
     audit.record(session, principal, "create", hook, after=audit.snapshot(hook))
     out = WebhookCreated(**_public(hook).model_dump(), secret=hook.secret).model_dump(mode="json")
-    headers = {"ETag": etag_of(hook), "Location": f"/api/v1/webhooks/{hook.id}"}
-    idem.store(session, principal, 201, out, headers)
-    return created(out, headers=headers)
+    return idem.created(session, principal, out, location=f"/api/v1/webhooks/{hook.id}", etag=etag_of(hook))
 
 
 @router.get("/{webhook_id}")

@@ -22,6 +22,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def bump(obj) -> None:
+    """Mark a versioned record as changed: next version, new change time."""
+    obj.version += 1
+    obj.updated_at = utcnow()
+
+
 class UTCDateTime(TypeDecorator):
     """A timestamp stored in UTC and always read back timezone-aware (SQLite keeps no zone)."""
 

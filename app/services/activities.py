@@ -7,7 +7,6 @@ from typing import Any
 from sqlalchemy import delete as sa_delete
 from sqlmodel import Session, select
 
-from app.api.common import bump
 from app.api.deps import Principal
 from app.api.errors import Forbidden, Invalid, NotFound, field_error
 from app.models import Activity, ActivityProduct, ActivityTargetGroup, Campaign, CodeItem, CodeListName, Unit
@@ -326,10 +325,7 @@ def update(session: Session, principal: Principal, activity: Activity, data: Act
         return activity
     _replace_children(session, activity.id,
                       target_groups=changes.get("target_groups"), products=changes.get("products"))
-    bump(activity)
-    session.add(activity)
-    session.flush()
-    audit.record(session, principal, "update", activity, before=before, after=full_snapshot(session, activity))
+    audit.save_update(session, principal, activity, before, after=lambda: full_snapshot(session, activity))
     return activity
 
 

@@ -1,10 +1,12 @@
 """The audit log: who changed what, when, with the values before and after, in the same transaction."""
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlmodel import Session, SQLModel
 
 from app.models import AuditEntry
+from app.models.base import bump
 
 _SECRET_FIELDS = {"password_hash", "token_hash", "secret"}
 
@@ -41,3 +43,19 @@ def record(
     session.add(entry)
     session.flush()
     return entry
+
+
+def save_update(
+    session: Session,
+    principal: Any,
+    resource: SQLModel,
+    before: dict[str, Any] | None,
+    *,
+    after: Callable[[], dict[str, Any] | None] | None = None,
+) -> AuditEntry:
+    """Bump a changed record's version, flush it and audit the update; `after` snapshots it once flushed."""
+    bump(resource)
+    session.add(resource)
+    session.flush()
+    return record(session, principal, "update", resource, before=before,
+                  after=after() if after is not None else snapshot(resource))

@@ -8,7 +8,6 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from app.api.common import bump
 from app.api.errors import Conflict, Invalid, NotFound, field_error
 from app.models import Activity, Attachment, Campaign, CampaignKind, CampaignPlan, Unit
 from app.models.campaign import (
@@ -160,10 +159,7 @@ def update(session: Session, principal: Any, campaign: Campaign, data: CampaignU
     before = audit.snapshot(campaign)
     for name in given:
         setattr(campaign, name, getattr(data, name))
-    bump(campaign)
-    session.add(campaign)
-    session.flush()
-    audit.record(session, principal, "update", campaign, before=before, after=audit.snapshot(campaign))
+    audit.save_update(session, principal, campaign, before)
     return campaign
 
 
@@ -256,10 +252,7 @@ def update_plan(session: Session, principal: Any, campaign: Campaign, unit: Unit
     before = audit.snapshot(plan)
     for name in given:
         setattr(plan, name, getattr(data, name))
-    bump(plan)
-    session.add(plan)
-    session.flush()
-    audit.record(session, principal, "update", plan, before=before, after=audit.snapshot(plan))
+    audit.save_update(session, principal, plan, before)
     return plan
 
 

@@ -221,10 +221,7 @@ def update_plan(session: Session, principal: Any, plan: Plan, data: PlanUpdate) 
     plan.issuer_unit_id = issuer_id
     if "phases" in given:
         _replace_phases(session, plan, data.phases)
-    bump(plan)
-    session.add(plan)
-    session.flush()
-    audit.record(session, principal, "update", plan, before=before, after=plan_snapshot(session, plan))
+    audit.save_update(session, principal, plan, before, after=lambda: plan_snapshot(session, plan))
     return plan
 
 
@@ -310,10 +307,7 @@ def update_indicator(session: Session, principal: Any, indicator: Indicator, dat
     before = audit.snapshot(indicator)
     for name in given:
         setattr(indicator, name, getattr(data, name))
-    bump(indicator)
-    session.add(indicator)
-    session.flush()
-    audit.record(session, principal, "update", indicator, before=before, after=audit.snapshot(indicator))
+    audit.save_update(session, principal, indicator, before)
     return indicator
 
 

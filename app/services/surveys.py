@@ -5,7 +5,6 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from app.api.common import bump
 from app.api.errors import Conflict, Invalid, NotFound, field_error
 from app.models import CodeItem, CodeListName, SurveyResult, SurveyRound, Unit
 from app.models.survey import (
@@ -150,10 +149,7 @@ def update(session: Session, principal: Any, survey: SurveyRound, data: SurveyRo
     survey.unit_id = unit_id
     if "results" in given:
         _write_results(session, survey, data.results)
-    bump(survey)
-    session.add(survey)
-    session.flush()
-    audit.record(session, principal, "update", survey, before=before, after=snapshot(session, survey))
+    audit.save_update(session, principal, survey, before, after=lambda: snapshot(session, survey))
     return survey
 
 

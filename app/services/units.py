@@ -372,10 +372,7 @@ def update(session: Session, principal: Any, unit: Unit, data: UnitUpdate) -> Un
         setattr(unit, name, value)
     unit.official_code, unit.valid_from, unit.valid_to = official_code, valid_from, valid_to
     unit.parent_id, unit.operator_id = parent_id, operator_id
-    bump(unit)
-    session.add(unit)
-    session.flush()
-    audit.record(session, principal, "update", unit, before=before, after=audit.snapshot(unit))
+    audit.save_update(session, principal, unit, before)
     return unit
 
 
@@ -520,10 +517,7 @@ def update_event(session: Session, principal: Any, event: SuccessionEvent, data:
     before = event_snapshot(session, event)
     for name in given:
         setattr(event, name, getattr(data, name))
-    bump(event)
-    session.add(event)
-    session.flush()
-    audit.record(session, principal, "update", event, before=before, after=event_snapshot(session, event))
+    audit.save_update(session, principal, event, before, after=lambda: event_snapshot(session, event))
 
 
 def delete_event(session: Session, principal: Any, event: SuccessionEvent) -> None:
