@@ -3,7 +3,7 @@
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
@@ -34,7 +34,9 @@ def make_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN")
+        # A request that writes takes the write lock at once (BEGIN IMMEDIATE): a deferred transaction that read
+        # first could not upgrade to a writer after another request committed ("database is locked").
+        conn.exec_driver_sql(conn.get_execution_options().get("sqlite_begin", "BEGIN"))
 
     return engine
 
@@ -53,9 +55,15 @@ def set_engine(engine: Engine | None) -> None:
     _engine = engine
 
 
-def get_session() -> Iterator[Session]:
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_session(request: Request) -> Iterator[Session]:
     """One session per request: commits when the route succeeds, rolls back on any error."""
-    with Session(get_engine(), expire_on_commit=False) as session:
+    engine = get_engine()
+    with Session(engine, expire_on_commit=False) as session:
+        if engine.dialect.name == "sqlite" and request.method not in SAFE_METHODS:
+            session.connection(execution_options={"sqlite_begin": "BEGIN IMMEDIATE"})
         try:
             yield session
             session.commit()

@@ -6,7 +6,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -114,6 +115,22 @@ def install(app: FastAPI) -> None:
         log.info("integrity error: %s", exc.orig)
         return problem(request, 409, slug="conflict",
                        detail="The change conflicts with existing data (a duplicate or a missing reference).")
+
+    @app.exception_handler(StaleDataError)
+    async def _stale(request: Request, exc: StaleDataError):
+        # Another request changed or deleted the record between our read and our write.
+        return problem(request, 412, slug="precondition-failed",
+                       detail="The record has changed since you read it. Reload it and apply your change again.")
+
+    @app.exception_handler(OverflowError)
+    async def _overflow(request: Request, exc: OverflowError):
+        return problem(request, 422, slug="validation-error", detail="A number in the request is out of range.")
+
+    @app.exception_handler(DataError)
+    async def _data_error(request: Request, exc: DataError):
+        log.info("data error: %s", exc.orig)
+        return problem(request, 422, slug="validation-error",
+                       detail="A value in the request does not fit the data (a number out of range or a bad value).")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):

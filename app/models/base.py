@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
+from sqlalchemy.orm import declared_attr
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -56,9 +57,18 @@ class Timestamped(SQLModel):
 
 
 class Versioned(Timestamped):
-    """A mutable resource: its version is the ETag, and writes check it (If-Match)."""
+    """A mutable resource: its version is the ETag, and writes check it (If-Match).
+
+    The version is also the mapper's version counter, set by `bump`: every UPDATE and DELETE carries
+    `WHERE version = <the version read>`, so of two concurrent writers from the same version the second fails
+    (StaleDataError, answered 412) even when both passed the If-Match check.
+    """
 
     version: int = Field(default=1, nullable=False)
+
+    @declared_attr.directive
+    def __mapper_args__(cls):
+        return {"version_id_col": cls.__table__.c.version, "version_id_generator": False}
 
 
 class StrEnumType(TypeDecorator):

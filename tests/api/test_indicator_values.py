@@ -417,32 +417,6 @@ def doc_block(name: str) -> str:
 
 
 @pytest.fixture
-def live_server(engine):
-    """The whole app served by uvicorn on a free local port, on the test's database."""
-    import socket
-    import threading
-    import time
-
-    import uvicorn
-
-    from app.main import create_app
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/api/v1"
-    server.should_exit = True
-    thread.join(20)
-
-
-@pytest.fixture
 def read_token(session):
     return make_token(session, make_user(session, role="viewer"), scopes="read")
 
