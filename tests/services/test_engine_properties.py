@@ -24,8 +24,9 @@ MEDIA_STATUSES = ["none", "pilot", "official"]
 
 activity_st = st.fixed_dictionaries({
     "unit": st.integers(0, 40),
-    "day": st.integers(-40, 400),  # days from 1/1 of the year: some fall outside it
-    "length": st.sampled_from([None, None, 0, 3, 40]),
+    # Days from 1/1 of the year: some outside it, many around the Action Month (15/11–15/12: days 318–348).
+    "day": st.one_of(st.integers(-40, 400), st.integers(290, 355)),
+    "length": st.sampled_from([None, None, 0, 3, 20, 40]),
     "kind": st.sampled_from(ACTIVITY_KINDS),
     "task_group": st.sampled_from([str(i) for i in range(1, 8)]),
     "linked": st.booleans(),
@@ -38,7 +39,7 @@ report_st = st.fixed_dictionaries({
 })
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(activities=st.lists(activity_st, max_size=40), planned=st.sets(st.integers(0, 40), max_size=25),
        reports=st.dictionaries(st.integers(0, 40), report_st, max_size=12))
 def test_engine_matches_a_naive_recount(engine, activities, planned, reports):
