@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Ho_Chi_Minh"
     # Lifetime of a login token (minutes).
     login_token_minutes: int = 8 * 60
+    # Failed logins for one username within the window that lock further attempts (429) until it passes.
+    login_max_failures: int = 10
+    login_lockout_minutes: int = 15
     # Anonymous callers may read aggregated indicator values when true.
     public_indicator_values: bool = False
     # Writes without If-Match are refused (428) when true; otherwise If-Match is checked when sent.

@@ -7,14 +7,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
+from sqlalchemy import func
 from sqlmodel import select
 
 from app.api.common import check_if_match, set_etag
 from app.api.deps import CurrentPrincipal, Principal
-from app.api.errors import Invalid, Unauthorized, field_error
+from app.api.errors import Invalid, TooManyRequests, Unauthorized, field_error
 from app.config import get_settings
 from app.db import SessionDep
-from app.models import ApiToken, TokenKind, Unit, User
+from app.models import ApiToken, AuditEntry, TokenKind, Unit, User
 from app.models.user import MAX_PASSWORD, MeUpdate, PasswordChange
 from app.security import hash_password, new_token, verify_password
 from app.services import audit
@@ -51,12 +52,23 @@ def _dummy_hash() -> str:
 
 @router.post("/auth/token")
 def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep) -> TokenResponse:
-    """Exchange a username and password for a bearer token."""
+    """Exchange a username and password for a bearer token (attempts are throttled per username)."""
+    settings = get_settings()
+    since = datetime.now(UTC) - timedelta(minutes=settings.login_lockout_minutes)
+    failures = session.exec(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == "login_failed", AuditEntry.resource_id == form.username[:80],
+        AuditEntry.at >= since)).one()
+    if failures >= settings.login_max_failures:
+        raise TooManyRequests("Too many failed logins for this user. Try again later.",
+                              headers={"Retry-After": str(settings.login_lockout_minutes * 60)})
     user = session.exec(select(User).where(User.username == form.username)).first()
     # Whether the user is unknown, inactive or the password wrong, the answer and its cost are the same.
     password = form.password if len(form.password) <= MAX_PASSWORD else ""
     matches = verify_password(user.password_hash if user else _dummy_hash(), password) and bool(password)
     if user is None or not user.is_active or not matches:
+        # Kept although the request fails: committed here, before the error rolls the session back.
+        session.add(AuditEntry(action="login_failed", resource_type="user", resource_id=form.username[:80]))
+        session.commit()
         raise Unauthorized("Wrong username or password.", headers={"WWW-Authenticate": "Bearer"})
     token, token_hash = new_token()
     expires = datetime.now(UTC) + timedelta(minutes=get_settings().login_token_minutes)

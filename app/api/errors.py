@@ -18,6 +18,7 @@ _TITLES = {
     400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
     406: "Not acceptable", 409: "Conflict", 412: "Precondition failed", 413: "Content too large",
     415: "Unsupported media type", 422: "Unprocessable content", 428: "Precondition required",
+    429: "Too many requests",
     500: "Internal server error",
 }
 
@@ -60,6 +61,10 @@ class PreconditionFailed(AppError):
 
 class PreconditionRequired(AppError):
     status, slug = 428, "precondition-required"
+
+
+class TooManyRequests(AppError):
+    status, slug = 429, "too-many-requests"
 
 
 class Invalid(AppError):

@@ -169,3 +169,44 @@ class TestUnexpectedErrors:
         assert r.headers["content-type"] == "application/problem+json"
         body = r.json()
         assert body["status"] == 500 and "secret" not in r.text and "Traceback" not in r.text
+
+
+class TestLoginThrottle:
+    def test_repeated_failures_lock_the_username_for_a_while(self, client, session, monkeypatch):
+        from sqlmodel import select
+
+        from app.config import get_settings
+        from app.models import AuditEntry
+
+        monkeypatch.setenv("LOGIN_MAX_FAILURES", "3")
+        get_settings.cache_clear()
+        make_user(session, username="bi.khoa")
+        make_user(session, username="khac")
+        for _ in range(3):
+            r = client.post(f"{API}/auth/token", data={"username": "bi.khoa", "password": "sai-mat-khau"})
+            assert r.status_code == 401
+        # Even the right password is refused now, with a hint of when to come back.
+        r = client.post(f"{API}/auth/token", data={"username": "bi.khoa", "password": "secret-pass-1"})
+        assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
+        assert r.headers["content-type"] == "application/problem+json"
+        # Another user is not affected, and the failures are in the audit log.
+        other = client.post(f"{API}/auth/token", data={"username": "khac", "password": "secret-pass-1"})
+        assert other.status_code == 200
+        session.rollback()
+        failed = session.exec(select(AuditEntry).where(AuditEntry.action == "login_failed")).all()
+        assert [e.resource_id for e in failed] == ["bi.khoa"] * 3
+
+    def test_failures_outside_the_window_do_not_count(self, client, session, monkeypatch):
+        from datetime import UTC, datetime, timedelta
+
+        from app.config import get_settings
+        from app.models import AuditEntry
+
+        monkeypatch.setenv("LOGIN_MAX_FAILURES", "2")
+        get_settings.cache_clear()
+        make_user(session, username="cu")
+        old = datetime.now(UTC) - timedelta(minutes=get_settings().login_lockout_minutes + 1)
+        session.add_all(AuditEntry(action="login_failed", resource_type="user", resource_id="cu", at=old)
+                        for _ in range(5))
+        session.commit()
+        assert client.post(f"{API}/auth/token", data={"username": "cu", "password": "secret-pass-1"}).status_code == 200
