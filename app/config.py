@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     public_indicator_values: bool = False
     # Writes without If-Match are refused (428) when true; otherwise If-Match is checked when sent.
     require_if_match: bool = False
+    # How long a creating POST's Idempotency-Key is remembered (hours).
+    idempotency_hours: int = 24
 
     # Unit kinds owing an annual report, and in scope of IND-01/IND-02 (DOMAIN.md).
     reporting_kinds: list[str] = ["department", "mass_org", "ward", "commune"]

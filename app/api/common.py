@@ -2,11 +2,13 @@
 
 import hashlib
 import json
+from datetime import timedelta
 from typing import Any, Generic, TypeVar
 
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy import delete as sa_delete
 from sqlalchemy import func
 from sqlmodel import Session, select
 
@@ -81,7 +83,7 @@ class Idempotency:
                 IdempotencyRecord.user_id == principal.user_id, IdempotencyRecord.key == self.key
             )
         ).first()
-        if record is None:
+        if record is None or record.created_at < self._expired_before():
             return None
         if record.request_hash != self.request_hash or record.path != self.path:
             raise Invalid("This Idempotency-Key was already used for another request.",
@@ -90,6 +92,10 @@ class Idempotency:
         headers["Idempotent-Replayed"] = "true"
         return Response(record.response_body, status_code=record.status_code, headers=headers,
                         media_type="application/json")
+
+    @staticmethod
+    def _expired_before():
+        return utcnow() - timedelta(hours=get_settings().idempotency_hours)
 
     def created(self, session: Session, principal: Principal, body: Any, *, location: str,
                 etag: str | None = None) -> JSONResponse:
@@ -103,6 +109,9 @@ class Idempotency:
         """Remember the answer to this request, in the same transaction as the write."""
         if not self.key:
             return
+        # Keys are remembered for a while (IDEMPOTENCY_HOURS); the caller's older ones go as new ones come.
+        session.exec(sa_delete(IdempotencyRecord).where(IdempotencyRecord.user_id == principal.user_id,
+                                                        IdempotencyRecord.created_at < self._expired_before()))
         session.add(IdempotencyRecord(
             user_id=principal.user_id, key=self.key, method=self.method, path=self.path,
             request_hash=self.request_hash, status_code=status_code,

@@ -272,6 +272,26 @@ class TestIdempotency:
         assert r.status_code == 422 and r.json()["title"] == "Idempotency key reused"
         assert count(session) == 1
 
+    def test_a_key_is_forgotten_after_its_retention(self, client, session, officer):
+        from datetime import timedelta
+
+        from sqlmodel import select
+
+        from app.models import IdempotencyRecord
+
+        headers = {**officer, "Idempotency-Key": "form-44"}
+        assert client.post(URL, json=body(), headers=headers).status_code == 201
+        record = session.exec(select(IdempotencyRecord)).one()
+        record.created_at -= timedelta(hours=25)  # older than IDEMPOTENCY_HOURS (24)
+        session.add(record)
+        session.commit()
+        # The old answer is not replayed: the same key now makes a new record, and the stale entry is gone.
+        r = client.post(URL, json=body(title="Một lần gửi mới"), headers=headers)
+        assert r.status_code == 201 and r.headers.get("idempotent-replayed") is None
+        assert count(session) == 2
+        session.rollback()
+        assert [x.key for x in session.exec(select(IdempotencyRecord))] == ["form-44"]
+
 
 class TestList:
     @pytest.fixture
