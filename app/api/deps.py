@@ -1,17 +1,23 @@
 """Request dependencies: the session, the caller, and what the caller may do."""
 
+import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import BackgroundTasks, Depends, Query, Request
+from sqlalchemy import or_
+from sqlalchemy import update as sa_update
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 from app.api.errors import Forbidden, NotFound, Unauthorized
 from app.config import get_settings
-from app.db import SessionDep
+from app.db import SessionDep, get_engine
 from app.models import ApiToken, Role, TokenKind, Unit, User
 from app.security import hash_token
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -21,6 +27,8 @@ class Principal:
     user: User
     token: ApiToken | None = None
     scopes: set[str] = field(default_factory=lambda: {"read", "write"})
+    # Units run by the caller's bound unit (a ward's loudspeaker system): their records are the ward's to keep.
+    operated_unit_ids: frozenset[int] = frozenset()
 
     @property
     def role(self) -> Role:
@@ -55,9 +63,9 @@ class Principal:
             return False
         bound = self.write_unit_id
         if self.role == Role.officer:
-            return bound is not None and unit_id == bound
+            return bound is not None and (unit_id == bound or unit_id in self.operated_unit_ids)
         # Staff: everything, unless the token is bound to a unit.
-        return bound is None or unit_id == bound
+        return bound is None or unit_id == bound or unit_id in self.operated_unit_ids
 
     def require_write_unit(self, unit_id: int | None) -> None:
         """Raise 403 unless this caller may write for `unit_id`."""
@@ -87,7 +95,10 @@ LAST_USED_EVERY = timedelta(minutes=1)
 
 
 def resolve_principal(session: Session, token_value: str) -> Principal | None:
-    """The principal behind a bearer token, or None if it is unknown, expired, revoked or its user inactive."""
+    """The principal behind a bearer token, or None if it is unknown, expired, revoked or its user inactive.
+
+    Reads only: the token's `last_used_at` is recorded afterwards (`touch_token`), so that a read request stays a
+    read transaction."""
     token = session.exec(select(ApiToken).where(ApiToken.token_hash == hash_token(token_value))).first()
     now = datetime.now(UTC)
     if token is None or token.revoked_at is not None or (token.expires_at and token.expires_at <= now):
@@ -95,14 +106,29 @@ def resolve_principal(session: Session, token_value: str) -> Principal | None:
     user = session.get(User, token.user_id)
     if user is None or not user.is_active:
         return None
-    # Record use at most once a minute per token, so that reads do not each become a write.
-    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_EVERY:
-        token.last_used_at = now
     scopes = {"read", "write"} if token.kind == TokenKind.login else set(token.scopes.split())
-    return Principal(user=user, token=token, scopes=scopes)
+    principal = Principal(user=user, token=token, scopes=scopes)
+    bound = principal.write_unit_id
+    if bound is not None:
+        principal.operated_unit_ids = frozenset(session.exec(select(Unit.id).where(Unit.operator_id == bound)))
+    return principal
 
 
-def get_optional_principal(request: Request, session: SessionDep) -> Principal | None:
+def touch_token(token_id: int) -> None:
+    """Record a token's use, at most once a minute (run after the response, in its own short transaction)."""
+    now = datetime.now(UTC)
+    try:
+        with Session(get_engine()) as session:
+            session.exec(sa_update(ApiToken).where(
+                ApiToken.id == token_id,
+                or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= now - LAST_USED_EVERY),
+            ).values(last_used_at=now))
+            session.commit()
+    except OperationalError:  # best effort: a busy database must not turn a served request into an error
+        log.warning("could not record the use of token %s", token_id)
+
+
+def get_optional_principal(request: Request, session: SessionDep, background: BackgroundTasks) -> Principal | None:
     """The caller, if a valid bearer token was sent; a token sent but invalid is a 401."""
     value = _bearer(request)
     if value is None:
@@ -110,6 +136,9 @@ def get_optional_principal(request: Request, session: SessionDep) -> Principal |
     principal = resolve_principal(session, value)
     if principal is None:
         raise Unauthorized("The token is invalid, expired or revoked.", headers={"WWW-Authenticate": "Bearer"})
+    last_used = principal.token.last_used_at
+    if last_used is None or datetime.now(UTC) - last_used >= LAST_USED_EVERY:
+        background.add_task(touch_token, principal.token.id)
     request.state.principal = principal
     return principal
 

@@ -66,7 +66,7 @@ CALLERS = (
 )
 
 # The units a target belongs to (a move from A to B needs the right on both).
-# An outlet run by A is a unit of its own: A's officers do not write its records (only A's own).
+# An outlet run by A (its loudspeaker system) is A's to keep: A's officers and A-bound tokens write its records too.
 TARGET_UNITS = {"A": (UNIT_A,), "B": (UNIT_B,), "A→B": (UNIT_A, UNIT_B), "B→A": (UNIT_B, UNIT_A),
                 "outlet of A": (OUTLETS[UNIT_A],)}
 for _suffix in ("new", "report", "plan"):
@@ -96,9 +96,12 @@ def _unit_right(c: Caller, target: str) -> bool:
     """Writes records of the target's units: officers their own unit, staff any, a bound token only its unit."""
     if not _writes(c):
         return False
+    def mine(bound: str) -> set[str]:
+        return {bound} | ({OUTLETS[bound]} if bound in OUTLETS else set())
+
     if c.role == "officer":
-        return all(u == (c.bound or c.unit) for u in TARGET_UNITS[target])
-    return c.bound is None or all(u == c.bound for u in TARGET_UNITS[target])
+        return all(u in mine(c.bound or c.unit) for u in TARGET_UNITS[target])
+    return c.bound is None or all(u in mine(c.bound) for u in TARGET_UNITS[target])
 
 
 def _answer(c: Caller, allowed: bool, success: int, denied: int = 403) -> int:
