@@ -6,7 +6,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -18,7 +18,7 @@ _TITLES = {
     400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
     406: "Not acceptable", 409: "Conflict", 412: "Precondition failed", 413: "Content too large",
     415: "Unsupported media type", 422: "Unprocessable content", 428: "Precondition required",
-    429: "Too many requests",
+    429: "Too many requests", 503: "Service unavailable",
     500: "Internal server error",
 }
 
@@ -136,6 +136,17 @@ def install(app: FastAPI) -> None:
         log.info("data error: %s", exc.orig)
         return problem(request, 422, slug="validation-error",
                        detail="A value in the request does not fit the data (a number out of range or a bad value).")
+
+    @app.exception_handler(OperationalError)
+    async def _operational(request: Request, exc: OperationalError):
+        text = str(exc.orig).lower()
+        if "locked" in text or "busy" in text or "could not serialize" in text or "deadlock" in text:
+            # Contention, not a fault: the client may simply try again.
+            log.warning("database busy on %s %s: %s", request.method, request.url.path, exc.orig)
+            return problem(request, 503, slug="busy", detail="The database is busy. Try again in a moment.",
+                           headers={"Retry-After": "1"})
+        log.exception("database error on %s %s", request.method, request.url.path)
+        return problem(request, 500, detail="An unexpected error occurred. It has been logged.")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):

@@ -4,7 +4,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-from sqlalchemy import func
+from sqlalchemy import event, func
 from sqlmodel import Session, select
 
 from app.models import Activity, Unit
@@ -96,3 +96,36 @@ class TestOutOfRangeNumbers:
             r = client.get(path, headers=headers)
             assert r.status_code in (404, 422), (path, r.status_code, r.text)
             assert r.headers["content-type"] == "application/problem+json"
+
+
+class TestBusyDatabase:
+    def test_a_locked_database_is_a_503_to_retry(self, engine, db_url):
+        """A request that cannot get the write lock within the busy timeout answers 503 with Retry-After."""
+        import pytest
+        from fastapi.testclient import TestClient
+
+        from app.api.app import create_api_app
+        from app.db import make_engine, set_engine
+
+        if not db_url.startswith("sqlite"):
+            pytest.skip("SQLite's database-level write lock; PostgreSQL locks rows")
+        impatient = make_engine(db_url)
+        set_engine(impatient)
+
+        @event.listens_for(impatient, "connect")
+        def _short_timeout(dbapi_connection, _record):
+            dbapi_connection.execute("PRAGMA busy_timeout=100")
+
+        with Session(engine) as session:
+            headers = login_headers(session, "coordinator")
+        holder = engine.raw_connection()
+        try:
+            holder.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+            with TestClient(create_api_app(), raise_server_exceptions=False) as c:
+                r = c.patch("/v1/units/p-song-cau", json={"name_en": "x"}, headers=headers)
+            assert r.status_code == 503 and r.headers["retry-after"] == "1"
+            assert r.headers["content-type"] == "application/problem+json"
+        finally:
+            holder.rollback()
+            holder.close()
+            impatient.dispose()
