@@ -52,10 +52,22 @@ def save_update(
     before: dict[str, Any] | None,
     *,
     after: Callable[[], dict[str, Any] | None] | None = None,
-) -> AuditEntry:
-    """Bump a changed record's version, flush it and audit the update; `after` snapshots it once flushed."""
+) -> AuditEntry | None:
+    """Bump a changed record's version, flush it and audit the update; `after` snapshots it once flushed.
+
+    An update that changes nothing keeps the version and writes no audit entry; returns None then."""
+    session.flush()
+    if before is not None and _same(before, after() if after is not None else snapshot(resource)):
+        return None
     bump(resource)
     session.add(resource)
     session.flush()
     return record(session, principal, "update", resource, before=before,
                   after=after() if after is not None else snapshot(resource))
+
+
+def _same(before: dict[str, Any], after: dict[str, Any] | None) -> bool:
+    """Whether two snapshots hold the same values, leaving out the version and the change time."""
+    ignored = {"version", "updated_at"}
+    return after is not None and {k: v for k, v in before.items() if k not in ignored} == {
+        k: v for k, v in after.items() if k not in ignored}

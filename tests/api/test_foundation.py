@@ -210,3 +210,23 @@ class TestLoginThrottle:
                         for _ in range(5))
         session.commit()
         assert client.post(f"{API}/auth/token", data={"username": "cu", "password": "secret-pass-1"}).status_code == 200
+
+
+class TestNoOpUpdates:
+    def test_an_update_that_changes_nothing_keeps_the_version_and_writes_no_audit(self, client, session):
+        from sqlalchemy import func
+        from sqlmodel import select
+
+        from app.models import AuditEntry
+
+        h = login_headers(session, "coordinator")
+        unit = client.get(f"{API}/units/p-song-cau", headers=h).json()
+        audits = session.exec(select(func.count()).select_from(AuditEntry)).one()
+        session.rollback()
+        same = client.patch(f"{API}/units/p-song-cau", json={"name_en": unit["name_en"]}, headers=h)
+        assert same.status_code == 200 and same.json()["version"] == unit["version"]
+        assert session.exec(select(func.count()).select_from(AuditEntry)).one() == audits
+        session.rollback()
+        changed = client.patch(f"{API}/units/p-song-cau", json={"name_en": "Song Cau"}, headers=h)
+        assert changed.json()["version"] == unit["version"] + 1
+        assert session.exec(select(func.count()).select_from(AuditEntry)).one() == audits + 1
