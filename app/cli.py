@@ -52,22 +52,25 @@ def ensure_admin() -> str | None:
 
 
 def create_user(username: str, password: str, role: str, unit_code: str | None, full_name: str) -> None:
-    """Create a user (for scripted set-up)."""
-    from app.models import Role, Unit, User
-    from app.security import hash_password
+    """Create a user (for scripted set-up), with the same rules as `POST /api/v1/users`."""
+    from pydantic import ValidationError
 
-    if role == "officer" and not unit_code:
-        raise SystemExit("an officer needs a unit (--unit CODE)")
-    with Session(get_engine()) as session:
-        unit_id = None
-        if unit_code:
-            unit = session.exec(select(Unit).where(Unit.code == unit_code)).first()
-            if unit is None:
-                raise SystemExit(f"no unit {unit_code!r}")
-            unit_id = unit.id
-        session.add(User(username=username, password_hash=hash_password(password), role=Role(role),
-                         unit_id=unit_id, full_name=full_name))
-        session.commit()
+    from app.api.errors import AppError
+    from app.models.user import UserCreate
+    from app.services import users as user_service
+
+    try:
+        data = UserCreate(username=username, password=password, role=role, unit=unit_code, full_name=full_name)
+        with Session(get_engine()) as session:
+            user_service.create(session, None, data)
+            session.commit()
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise SystemExit(f"user not created: {problems}") from None
+    except AppError as exc:
+        details = "; ".join(f"{e['field']}: {e['message']}" for e in exc.errors or []) or exc.detail
+        raise SystemExit(f"user not created: {details}") from None
+    print(f"user {username} created ({role})")
 
 
 def remind(day: date | None = None, dry_run: bool = False) -> int:

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api.app import api_app
 from app.services.webhooks import background_worker as webhook_worker
@@ -25,6 +26,7 @@ def create_app() -> FastAPI:
     app.mount("/api", api_app)
     app.mount("/static", StaticFiles(directory=Path(__file__).resolve().parent / "static"), name="static")
     app.include_router(pages.router)
+    app.add_exception_handler(StarletteHTTPException, pages.site_error)
     return app
 
 

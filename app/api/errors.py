@@ -78,6 +78,16 @@ def field_error(loc: list[str | int], message: str, type_: str = "value_error") 
     return {"loc": list(loc), "field": ".".join(str(p) for p in loc), "message": message, "type": type_}
 
 
+def _validation_entry(error: dict) -> dict:
+    """One validation error as a field error; a body that is not JSON is named as the body, with the position."""
+    if error["type"] == "json_invalid":
+        position = error["loc"][-1] if len(error["loc"]) > 1 else None
+        reason = (error.get("ctx") or {}).get("error", "invalid JSON")
+        where = f" at character {position}" if isinstance(position, int) else ""
+        return field_error(["body"], f"The body is not valid JSON{where}: {reason}.", "json_invalid")
+    return field_error(list(error["loc"]), error["msg"], error["type"])
+
+
 def problem(request: Request, status: int, *, title: str | None = None, detail: str | None = None,
             slug: str | None = None, errors: list[dict] | None = None, headers: dict | None = None,
             **extra: Any) -> JSONResponse:
@@ -106,7 +116,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
-        errors = [field_error(list(e["loc"]), e["msg"], e["type"]) for e in exc.errors()]
+        errors = [_validation_entry(e) for e in exc.errors()]
         return problem(request, 422, detail="The request has invalid fields.", slug="validation-error",
                        errors=errors)
 

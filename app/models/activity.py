@@ -8,6 +8,10 @@ from sqlmodel import Field, SQLModel
 
 from app.models.base import Versioned
 
+# The largest count one activity may carry (participants, broadcasts, products): far beyond any real event,
+# well inside the database's integers even when summed over a country's records.
+MAX_COUNT = 10_000_000
+
 
 class ActivityBase(SQLModel):
     held_on: date = Field(index=True)
@@ -86,8 +90,8 @@ class TargetGroupIn(SQLModel):
     model_config = ConfigDict(extra="forbid")
 
     code: str = Field(min_length=1, max_length=CODE_LEN)
-    participants_male: int | None = Field(default=None, ge=0)
-    participants_female: int | None = Field(default=None, ge=0)
+    participants_male: int | None = Field(default=None, ge=0, le=MAX_COUNT)
+    participants_female: int | None = Field(default=None, ge=0, le=MAX_COUNT)
 
 
 class ProductIn(SQLModel):
@@ -96,7 +100,7 @@ class ProductIn(SQLModel):
     model_config = ConfigDict(extra="forbid")
 
     code: str = Field(min_length=1, max_length=CODE_LEN)
-    quantity: int = Field(ge=0)
+    quantity: int = Field(ge=0, le=MAX_COUNT)
 
 
 class ActivityCreate(SQLModel):
@@ -115,11 +119,11 @@ class ActivityCreate(SQLModel):
     channel: str = Field(min_length=1, max_length=CODE_LEN)
     task_group: str = Field(min_length=1, max_length=CODE_LEN)
     campaign_id: int | None = None
-    participants_male: int = Field(default=0, ge=0)
-    participants_female: int = Field(default=0, ge=0)
+    participants_male: int = Field(default=0, ge=0, le=MAX_COUNT)
+    participants_female: int = Field(default=0, ge=0, le=MAX_COUNT)
     # Optional check: when sent it must equal male + female (the total is always derived).
-    participants_total: int | None = Field(default=None, ge=0)
-    broadcasts: int = Field(default=0, ge=0)
+    participants_total: int | None = Field(default=None, ge=0, le=MAX_COUNT)
+    broadcasts: int = Field(default=0, ge=0, le=MAX_COUNT)
     cost_vnd: int = Field(default=0, ge=0, le=10**15)
     funding_source: str | None = Field(default=None, max_length=CODE_LEN)
     target_groups: list[TargetGroupIn] = Field(default=[], max_length=MAX_NESTED)
@@ -141,10 +145,10 @@ class ActivityUpdate(SQLModel):
     channel: str | None = Field(default=None, min_length=1, max_length=CODE_LEN)
     task_group: str | None = Field(default=None, min_length=1, max_length=CODE_LEN)
     campaign_id: int | None = None
-    participants_male: int | None = Field(default=None, ge=0)
-    participants_female: int | None = Field(default=None, ge=0)
-    participants_total: int | None = Field(default=None, ge=0)
-    broadcasts: int | None = Field(default=None, ge=0)
+    participants_male: int | None = Field(default=None, ge=0, le=MAX_COUNT)
+    participants_female: int | None = Field(default=None, ge=0, le=MAX_COUNT)
+    participants_total: int | None = Field(default=None, ge=0, le=MAX_COUNT)
+    broadcasts: int | None = Field(default=None, ge=0, le=MAX_COUNT)
     cost_vnd: int | None = Field(default=None, ge=0, le=10**15)
     funding_source: str | None = Field(default=None, max_length=CODE_LEN)
     target_groups: list[TargetGroupIn] | None = Field(default=None, max_length=MAX_NESTED)

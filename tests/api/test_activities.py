@@ -119,6 +119,10 @@ class TestValidation:
     @pytest.mark.parametrize(("overrides", "field"), [
         ({"participants_male": -1}, "body.participants_male"),
         ({"participants_female": -3}, "body.participants_female"),
+        # Counts are bounded, so that no sum over the records can overflow the database's integers.
+        ({"participants_male": 2**63 - 1, "participants_female": 1}, "body.participants_male"),
+        ({"broadcasts": 10_000_001}, "body.broadcasts"),
+        ({"products": [{"code": "leaflet", "quantity": 10**12}]}, "body.products.0.quantity"),
         ({"participants_total": 64}, "body.participants_total"),
         ({"target_groups": [{"code": "public", "participants_male": -1}]}, "body.target_groups.0.participants_male"),
         ({"target_groups": [{"code": "public", "participants_male": 26}]}, "body.target_groups.0.participants_male"),

@@ -230,3 +230,12 @@ class TestNoOpUpdates:
         changed = client.patch(f"{API}/units/p-song-cau", json={"name_en": "Song Cau"}, headers=h)
         assert changed.json()["version"] == unit["version"] + 1
         assert session.exec(select(func.count()).select_from(AuditEntry)).one() == audits + 1
+
+
+class TestMalformedBodies:
+    def test_a_body_that_is_not_json_is_named_as_the_body(self, client, session):
+        h = {**login_headers(session, "coordinator"), "Content-Type": "application/json"}
+        r = client.post(f"{API}/units", content=b'{"code": "x",', headers=h)
+        assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+        [error] = r.json()["errors"]
+        assert error["field"] == "body" and error["message"].startswith("The body is not valid JSON at character")
