@@ -45,7 +45,7 @@ def list_units(
     if active_in is not None:
         stmt = stmt.where(unit_service.active_between(date(active_in, 1, 1), date(active_in, 12, 31)))
     if q:
-        stmt = stmt.where(Unit.name_vi.ilike(f"%{q}%") | Unit.name_en.ilike(f"%{q}%"))
+        stmt = unit_service.matching_name(session, stmt, q)
     rows, total = paginate(session, stmt.order_by(Unit.kind, Unit.code), page)
     return Page(items=unit_service.to_public(session, rows), total=total, limit=page.limit, offset=page.offset)
 

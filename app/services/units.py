@@ -1,5 +1,6 @@
 """Units: the tree, validity on a date, succession, and the rules of creating, changing and closing them."""
 
+import unicodedata
 from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
@@ -33,6 +34,23 @@ from app.models.unit import (
 from app.services import audit
 
 PREDECESSOR, SUCCESSOR = "predecessor", "successor"
+
+
+def fold(text: str) -> str:
+    """Text for matching without accents or case: "Phường Đức Xuân" → "phuong duc xuan"."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def matching_name(session: Session, statement, q: str):
+    """`statement` narrowed to units whose name (vi or en) or code contains `q`, ignoring accents and case.
+
+    Done in Python over the candidates' names: units number a few thousand at most, and neither engine folds
+    Vietnamese diacritics portably."""
+    needle = fold(q.strip())
+    candidates = session.execute(statement.with_only_columns(Unit.id, Unit.code, Unit.name_vi, Unit.name_en)).all()
+    ids = [uid for uid, code, vi, en in candidates if any(needle in fold(t or "") for t in (vi, en, code))]
+    return statement.where(Unit.id.in_(ids))
 
 
 def active_on(day: date):

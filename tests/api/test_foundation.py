@@ -239,3 +239,17 @@ class TestMalformedBodies:
         assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
         [error] = r.json()["errors"]
         assert error["field"] == "body" and error["message"].startswith("The body is not valid JSON at character")
+
+
+class TestUnitSearch:
+    def test_names_match_without_accents_or_case(self, client, session):
+        h = login_headers(session, "viewer")
+
+        def codes(q):
+            return sorted(u["code"] for u in client.get(f"{API}/units", params={"q": q}, headers=h).json()["items"])
+
+        assert codes("song cau") == ["loa-p-song-cau", "p-song-cau"]
+        assert codes("ĐỨC XUÂN") == codes("duc xuan") == ["loa-p-duc-xuan", "p-duc-xuan"]
+        assert codes("Phụ nữ") == ["hoi-lhpn"]
+        page = client.get(f"{API}/units", params={"q": "phuong", "kind": "ward", "limit": 2}, headers=h).json()
+        assert page["total"] == 6 and len(page["items"]) == 2
