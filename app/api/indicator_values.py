@@ -158,6 +158,9 @@ def parse_years(values: list[str] | None) -> list[int]:
             except ValueError:
                 raise Invalid("The year is not valid.", errors=[field_error(
                     ["query", "year"], f"{part!r} is not a year (2025) or a range of years (2022-2030).")]) from None
+            if low > high:
+                raise Invalid("The year is not valid.", errors=[field_error(
+                    ["query", "year"], f"{part!r} runs backwards: write the earlier year first ({high}-{low}).")])
             if not (1900 <= low <= high <= 2200) or high - low >= MAX_YEARS:
                 raise Invalid("The year is not valid.", errors=[field_error(
                     ["query", "year"], f"{part!r} is outside 1900–2200 or spans more than {MAX_YEARS} years.")])

@@ -395,7 +395,8 @@ class TestAccessAndErrors:
 
     @pytest.mark.parametrize("params, field", [
         ({"unit": "no-such-unit"}, "query.unit"), ({"year": "20x5"}, "query.year"),
-        ({"year": "1990-2100"}, "query.year"), ({"indicator": "IND-99"}, "query.indicator"),
+        ({"year": "1990-2100"}, "query.year"), ({"year": "2030-2022"}, "query.year"),
+        ({"indicator": "IND-99"}, "query.indicator"),
         ({"by": "month"}, "query.by"), ({"boundaries": "future"}, "query.boundaries"),
     ])
     def test_bad_parameters_name_the_field(self, client, world, viewer, params, field):
