@@ -253,3 +253,13 @@ class TestUnitSearch:
         assert codes("Phụ nữ") == ["hoi-lhpn"]
         page = client.get(f"{API}/units", params={"q": "phuong", "kind": "ward", "limit": 2}, headers=h).json()
         assert page["total"] == 6 and len(page["items"]) == 2
+
+
+class TestDocsOffline:
+    def test_the_interactive_docs_need_no_internet(self, client):
+        page = client.get(f"{API}/docs")
+        assert page.status_code == 200
+        assert "cdn" not in page.text and f"{API}/docs-assets/swagger-ui-bundle.js" in page.text
+        assert f"{API}/openapi.json" in page.text
+        js = client.get(f"{API}/docs-assets/swagger-ui-bundle.js")
+        assert js.status_code == 200 and len(js.content) > 100_000
