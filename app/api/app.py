@@ -56,7 +56,8 @@ def create_api_app() -> FastAPI:
     return api
 
 
-SWAGGER_DIR = Path(__file__).resolve().parent.parent / "static" / "swagger-ui-5.35.0"
+# Third-party, minified: kept out of app/ (vendor/ at the repository root).
+SWAGGER_DIR = Path(__file__).resolve().parent.parent.parent / "vendor" / "swagger-ui-5.35.0"
 
 
 def _serve_docs(api: FastAPI) -> None:
