@@ -3,12 +3,12 @@
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, File, Query, Request, Response, UploadFile
+from fastapi import APIRouter, BackgroundTasks, File, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 from sqlalchemy import exists
 from sqlmodel import select
 
-from app.api.common import Idempotency, Page, check_if_match, etag_of, get_idempotency, paginate, set_etag
+from app.api.common import Idempotency, IdempotencyDep, Page, check_if_match, etag_of, paginate, set_etag
 from app.api.deps import CurrentPrincipal, PageDep, unit_by_code
 from app.api.errors import Invalid, field_error
 from app.config import get_settings
@@ -21,7 +21,6 @@ from app.services import imports as import_service
 from app.services import units as unit_service
 
 router = APIRouter(prefix="/activities", tags=["activities"])
-IdempotencyDep = Annotated[Idempotency, Depends(get_idempotency)]
 CodesQuery = Annotated[list[str] | None, Query(description="One or more codes (any of them)")]
 
 

@@ -2,10 +2,10 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from sqlmodel import select
 
-from app.api.common import Idempotency, Page, check_if_match, etag_of, get_idempotency, paginate, set_etag
+from app.api.common import IdempotencyDep, Page, check_if_match, etag_of, paginate, set_etag
 from app.api.deps import CurrentPrincipal, PageDep, unit_by_code
 from app.api.errors import Forbidden
 from app.db import SessionDep
@@ -45,7 +45,7 @@ def list_campaigns(
 @router.post("", status_code=201, responses={201: {"model": CampaignPublic}})
 def create_campaign(
     data: CampaignCreate, request: Request, session: SessionDep, principal: CurrentPrincipal,
-    idem: Annotated[Idempotency, Depends(get_idempotency)],
+    idem: IdempotencyDep,
 ) -> Response:
     """Add an extra campaign, e.g. a province-wide event (coordinators and administrators)."""
     principal.require_staff_write()
@@ -113,7 +113,7 @@ def list_plans(
 @router.post("/{campaign_id}/plans", status_code=201, responses={201: {"model": CampaignPlanPublic}})
 def create_plan(
     campaign_id: int, data: CampaignPlanCreate, request: Request, session: SessionDep, principal: CurrentPrincipal,
-    idem: Annotated[Idempotency, Depends(get_idempotency)],
+    idem: IdempotencyDep,
 ) -> Response:
     """Record a unit's plan for the campaign (an officer for its own unit; coordinators for any)."""
     if not principal.can_write():

@@ -3,9 +3,9 @@
 import hashlib
 import json
 from datetime import timedelta
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import Request, Response
+from fastapi import Depends, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import delete as sa_delete
@@ -47,20 +47,40 @@ def set_etag(response: Response, obj: Any) -> None:
     response.headers["ETag"] = etag_of(obj)
 
 
-def check_if_match(request: Request, obj: Any) -> None:
-    """Refuse a write whose If-Match names another version (412), or none when one is required (428)."""
+def _tags(header: str) -> set[str]:
+    """The entity tags of an If-Match / If-None-Match header, compared weakly (a `W/` prefix is dropped)."""
+    return {t.strip().removeprefix("W/") for t in header.split(",")}
+
+
+def if_none_match(request: Request, tag: str) -> bool:
+    """Whether the client's If-None-Match names `tag` or is `*` (then the answer is 304)."""
+    header = request.headers.get("if-none-match")
+    return bool(header) and bool({"*", tag} & _tags(header))
+
+
+def check_if_match_tag(request: Request, tag: str | None, *, stale: str | None = None) -> None:
+    """Refuse a write whose If-Match does not name `tag` (412), or sends none when one is required (428).
+
+    `tag` None means the record does not exist yet: a write that creates it needs no If-Match, and any sent
+    cannot match."""
     header = request.headers.get("if-match")
     if header is None:
-        if get_settings().require_if_match:
+        if tag is not None and get_settings().require_if_match:
             raise PreconditionRequired("Send If-Match with the ETag you read.")
         return
-    tags = [t.strip().removeprefix("W/") for t in header.split(",")]
-    if "*" in tags or etag_of(obj) in tags:
+    if tag is None:
+        raise PreconditionFailed("The record does not exist yet: send no If-Match to create it.")
+    if {"*", tag} & _tags(header):
         return
     raise PreconditionFailed(
-        "The record has changed since you read it. Reload it and apply your change again.",
-        current_etag=etag_of(obj),
+        stale or "The record has changed since you read it. Reload it and apply your change again.",
+        current_etag=tag,
     )
+
+
+def check_if_match(request: Request, obj: Any) -> None:
+    """`check_if_match_tag` for a versioned record, or for one that does not exist yet (None)."""
+    check_if_match_tag(request, None if obj is None else etag_of(obj))
 
 
 class Idempotency:
@@ -129,3 +149,6 @@ async def get_idempotency(request: Request) -> Idempotency:
 def created(body: Any, status_code: int = 201, headers: dict[str, str] | None = None) -> JSONResponse:
     """A JSON response for a created record."""
     return JSONResponse(body, status_code=status_code, headers=headers)
+
+
+IdempotencyDep = Annotated[Idempotency, Depends(get_idempotency)]

@@ -7,10 +7,9 @@ from fastapi import APIRouter, BackgroundTasks, File, Path, Request, Response, U
 from fastapi.responses import FileResponse
 from sqlmodel import Session, select
 
-from app.api.common import Idempotency, Page, paginate
+from app.api.common import Idempotency, Page, check_if_match_tag, if_none_match, paginate
 from app.api.deps import CurrentPrincipal, PageDep, Principal, unit_by_code
-from app.api.errors import Conflict, NotFound, PreconditionFailed, PreconditionRequired
-from app.config import get_settings
+from app.api.errors import Conflict, NotFound
 from app.db import SessionDep
 from app.models import Activity, AnnualReport, Attachment, Campaign, CampaignPlan, ReportKind, ReportStatus
 from app.models.notify import AttachmentPublic
@@ -150,7 +149,7 @@ def download_file(file_id: int, request: Request, session: SessionDep, _: Curren
     """Download a file (its own content type, `Content-Disposition: attachment` with its name)."""
     attachment = _attachment(session, file_id)
     etag = _etag(attachment)
-    if etag in [t.strip().removeprefix("W/") for t in request.headers.get("if-none-match", "").split(",")]:
+    if if_none_match(request, etag):
         return Response(status_code=304, headers={"ETag": etag})
     path = store.path_of(attachment)
     if not path.is_file():
@@ -172,11 +171,7 @@ def delete_file(file_id: int, request: Request, session: SessionDep, principal: 
         _check_not_locked(owner)
     else:
         principal.require_staff_write()
-    header = request.headers.get("if-match")
-    if header is None and get_settings().require_if_match:
-        raise PreconditionRequired("Send If-Match with the ETag you read.")
-    if header is not None and not {"*", _etag(attachment)} & {t.strip().removeprefix("W/") for t in header.split(",")}:
-        raise PreconditionFailed("The file is not the one you named.", current_etag=_etag(attachment))
+    check_if_match_tag(request, _etag(attachment), stale="The file is not the one you named.")
     audit.record(session, principal, "delete", attachment, before=audit.snapshot(attachment), unit_id=unit_id)
     session.delete(attachment)
     session.flush()

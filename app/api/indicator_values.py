@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 from sqlmodel import Session, select
 
+from app.api.common import if_none_match
 from app.api.deps import PublicReader
 from app.api.errors import AppError, Invalid, field_error
 from app.db import SessionDep
@@ -85,15 +86,6 @@ def negotiate(request: Request, fmt: str | None, allowed: Sequence[str] = ("json
     if best is None:
         raise NotAcceptable(f"Cannot answer {header!r}; ask for one of: {', '.join(FORMAT_TYPES[a] for a in allowed)}.")
     return chosen
-
-
-def if_none_match(request: Request, tag: str) -> bool:
-    """Whether the client's If-None-Match names `tag` (weak comparison) or is `*`."""
-    header = request.headers.get("if-none-match")
-    if not header:
-        return False
-    tags = [t.strip().removeprefix("W/") for t in header.split(",")]
-    return "*" in tags or tag in tags
 
 
 def cache_headers(tag: str, last: datetime | None) -> dict[str, str]:

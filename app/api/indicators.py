@@ -2,12 +2,12 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from sqlmodel import select
 
-from app.api.common import Idempotency, Page, check_if_match, etag_of, get_idempotency, paginate, set_etag
+from app.api.common import IdempotencyDep, Page, check_if_match, etag_of, paginate, set_etag
 from app.api.deps import CurrentPrincipal, PageDep
-from app.api.errors import NotFound, PreconditionFailed
+from app.api.errors import NotFound
 from app.db import SessionDep
 from app.models import Indicator, Plan
 from app.models.indicator import (
@@ -43,7 +43,7 @@ def list_indicators(
 @router.post("", status_code=201, responses={201: {"model": IndicatorDetail}})
 def create_indicator(
     data: IndicatorCreate, request: Request, session: SessionDep, principal: CurrentPrincipal,
-    idem: Annotated[Idempotency, Depends(get_idempotency)],
+    idem: IdempotencyDep,
 ) -> Response:
     """Add an indicator to a plan (coordinators and administrators); set its targets with PUT …/targets/{year}."""
     principal.require_staff_write()
@@ -126,10 +126,7 @@ def put_target(
     principal.require_staff_write()
     indicator = indicator_service.get_by_code(session, code, plan_code=plan)
     target = indicator_service.stored_target(session, indicator, year)
-    if target is not None:
-        check_if_match(request, target)
-    elif request.headers.get("if-match") is not None:
-        raise PreconditionFailed("No target is stored for this year: If-Match cannot match.")
+    check_if_match(request, target)  # None: no target stored for the year yet
     is_new = target is None
     target = indicator_service.put_target(session, principal, indicator, year, data, target)
     set_etag(response, target)

@@ -2,10 +2,10 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from sqlmodel import select
 
-from app.api.common import Idempotency, Page, check_if_match, etag_of, get_idempotency, paginate, set_etag
+from app.api.common import IdempotencyDep, Page, check_if_match, etag_of, paginate, set_etag
 from app.api.deps import CurrentPrincipal, PageDep
 from app.db import SessionDep
 from app.models import Plan
@@ -32,7 +32,7 @@ def list_plans(
 @router.post("", status_code=201, responses={201: {"model": PlanPublic}})
 def create_plan(
     data: PlanCreate, request: Request, session: SessionDep, principal: CurrentPrincipal,
-    idem: Annotated[Idempotency, Depends(get_idempotency)],
+    idem: IdempotencyDep,
 ) -> Response:
     """Record a plan (a province's, a ward's after 2025) beside the city's (coordinators and administrators)."""
     principal.require_staff_write()

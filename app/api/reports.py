@@ -2,13 +2,12 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
-from app.api.common import Idempotency, Page, check_if_match, etag_of, get_idempotency, paginate, set_etag
+from app.api.common import Idempotency, IdempotencyDep, Page, check_if_match, etag_of, paginate, set_etag
 from app.api.deps import CurrentPrincipal, PageDep, unit_by_code
-from app.api.errors import PreconditionFailed
 from app.db import SessionDep
 from app.models import ReportKind, ReportStatus
 from app.models.report import (
@@ -29,7 +28,6 @@ router = APIRouter(prefix="/reports", tags=["reports"])
 Year = Annotated[int, Path(ge=2000, le=2100, description="The year reported on")]
 KindQuery = Annotated[ReportKind, Query(description="annual (default), midterm (2022–2025) or final (2022–2030)")]
 UnitFilter = Annotated[str | None, Query(max_length=60, description="Code of a unit: it and its whole subtree")]
-IdempotencyDep = Annotated[Idempotency, Depends(get_idempotency)]
 
 
 @router.get("")
@@ -78,10 +76,7 @@ def put_report(
     owner = unit_by_code(session, unit)
     principal.require_write_unit(owner.id)
     report = report_service.get(session, owner, year, kind, for_update=True)
-    if report is not None:
-        check_if_match(request, report)
-    elif request.headers.get("if-match") is not None:
-        raise PreconditionFailed("The report does not exist yet; send no If-Match to create it.")
+    check_if_match(request, report)  # None: the PUT creates the draft
     created = report is None
     report = report_service.save(session, principal, owner, year, kind, body, report)
     set_etag(response, report)

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
+from app.api.common import if_none_match
 from app.api.deps import CurrentPrincipal
 from app.api.errors import Invalid, field_error
 from app.api.indicator_values import (
@@ -15,7 +16,6 @@ from app.api.indicator_values import (
     YearQuery,
     cache_headers,
     check_unit,
-    if_none_match,
     negotiate,
     parse_years,
     render,

@@ -3,10 +3,10 @@
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from sqlmodel import select
 
-from app.api.common import Idempotency, Page, check_if_match, etag_of, get_idempotency, paginate, set_etag
+from app.api.common import IdempotencyDep, Page, check_if_match, etag_of, paginate, set_etag
 from app.api.deps import CurrentPrincipal, PageDep, unit_by_code
 from app.api.errors import NotFound
 from app.db import SessionDep
@@ -52,7 +52,7 @@ def list_events(
 @router.post("", status_code=201, responses={201: {"model": SuccessionEventPublic}})
 def create_event(
     data: SuccessionEventCreate, request: Request, session: SessionDep, principal: CurrentPrincipal,
-    idem: Annotated[Idempotency, Depends(get_idempotency)],
+    idem: IdempotencyDep,
 ) -> Response:
     """Record a merger, split, rename, dissolution or transfer; closes the predecessors the day before."""
     principal.require_staff_write()

@@ -2,10 +2,10 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from sqlmodel import select
 
-from app.api.common import Idempotency, Page, check_if_match, etag_of, get_idempotency, paginate, set_etag
+from app.api.common import IdempotencyDep, Page, check_if_match, etag_of, paginate, set_etag
 from app.api.deps import CurrentPrincipal, PageDep, unit_by_code
 from app.db import SessionDep
 from app.models import SurveyRound
@@ -38,7 +38,7 @@ def list_surveys(
 @router.post("", status_code=201, responses={201: {"model": SurveyRoundPublic}})
 def create_survey(
     data: SurveyRoundCreate, request: Request, session: SessionDep, principal: CurrentPrincipal,
-    idem: Annotated[Idempotency, Depends(get_idempotency)],
+    idem: IdempotencyDep,
 ) -> Response:
     """Record a survey round with its results (coordinators and administrators)."""
     principal.require_staff_write()

@@ -2,11 +2,11 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import and_, or_
 from sqlmodel import select
 
-from app.api.common import Idempotency, Page, created, get_idempotency, paginate
+from app.api.common import IdempotencyDep, Page, created, paginate
 from app.api.deps import CurrentPrincipal, PageDep, Principal
 from app.api.errors import Forbidden, NotFound
 from app.db import SessionDep
@@ -17,7 +17,6 @@ from app.services import users as user_service
 
 router = APIRouter(prefix="/tokens", tags=["tokens"])
 
-IdempotencyDep = Annotated[Idempotency, Depends(get_idempotency)]
 
 
 def _visible_token(session, principal: Principal, token_id: int) -> ApiToken:

@@ -2,11 +2,11 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import or_
 from sqlmodel import select
 
-from app.api.common import Idempotency, Page, check_if_match, etag_of, get_idempotency, paginate, set_etag
+from app.api.common import IdempotencyDep, Page, check_if_match, etag_of, paginate, set_etag
 from app.api.deps import CurrentPrincipal, PageDep, unit_by_code
 from app.api.errors import Forbidden
 from app.db import SessionDep
@@ -16,7 +16,6 @@ from app.services import users as user_service
 
 router = APIRouter(prefix="/users", tags=["users"])
 
-IdempotencyDep = Annotated[Idempotency, Depends(get_idempotency)]
 
 
 @router.get("")

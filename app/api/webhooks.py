@@ -6,12 +6,11 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlmodel import Session, select
 
 from app.api.common import (
-    Idempotency,
+    IdempotencyDep,
     Page,
     bump,
     check_if_match,
     etag_of,
-    get_idempotency,
     paginate,
     set_etag,
 )
@@ -63,7 +62,7 @@ def list_webhooks(
 @router.post("", status_code=201, response_model=WebhookCreated)
 def create_webhook(
     body: WebhookCreate, session: SessionDep, principal: CurrentPrincipal,
-    idem: Annotated[Idempotency, Depends(get_idempotency)],
+    idem: IdempotencyDep,
 ):
     """Register a webhook; the answer shows its signing secret, the only time it is shown."""
     principal.require_staff_write()

@@ -91,7 +91,21 @@ def _check_events(value: list[str] | None) -> list[str] | None:
     return [e for e in WEBHOOK_EVENTS if e in value]
 
 
-class WebhookCreate(SQLModel):
+class _WebhookChecks(SQLModel):
+    """The URL and event checks shared by the create and update bodies."""
+
+    @field_validator("url", check_fields=False)
+    @classmethod
+    def _valid_url(cls, value: str | None) -> str | None:
+        return _check_url(value)
+
+    @field_validator("events", check_fields=False)
+    @classmethod
+    def _known_events(cls, value: list[str] | None) -> list[str] | None:
+        return _check_events(value)
+
+
+class WebhookCreate(_WebhookChecks):
     """A system's endpoint to be told about events; without a secret one is generated and shown once."""
 
     model_config = ConfigDict(extra="forbid")
@@ -101,18 +115,8 @@ class WebhookCreate(SQLModel):
     secret: str | None = Field(default=None, min_length=16, max_length=200)
     active: bool = True
 
-    @field_validator("url")
-    @classmethod
-    def _valid_url(cls, value: str | None) -> str | None:
-        return _check_url(value)
 
-    @field_validator("events")
-    @classmethod
-    def _known_events(cls, value: list[str] | None) -> list[str] | None:
-        return _check_events(value)
-
-
-class WebhookUpdate(SQLModel):
+class WebhookUpdate(_WebhookChecks):
     """Fields to change; a new `secret` replaces the old one (it is not shown back)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -121,16 +125,6 @@ class WebhookUpdate(SQLModel):
     events: list[str] | None = Field(default=None, min_length=1, max_length=len(WEBHOOK_EVENTS))
     secret: str | None = Field(default=None, min_length=16, max_length=200)
     active: bool | None = None
-
-    @field_validator("url")
-    @classmethod
-    def _valid_url(cls, value: str | None) -> str | None:
-        return _check_url(value)
-
-    @field_validator("events")
-    @classmethod
-    def _known_events(cls, value: list[str] | None) -> list[str] | None:
-        return _check_events(value)
 
 
 class WebhookPublic(SQLModel):

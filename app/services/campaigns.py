@@ -8,7 +8,7 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from app.api.errors import Conflict, Invalid, NotFound, field_error
+from app.api.errors import Conflict, Invalid, NotFound, field_error, refuse_nulls
 from app.models import Activity, Attachment, Campaign, CampaignKind, CampaignPlan, Unit
 from app.models.campaign import (
     CampaignCreate,
@@ -142,20 +142,16 @@ def _free_code(session: Session, kind: CampaignKind, year: int) -> str:
 
 def update(session: Session, principal: Any, campaign: Campaign, data: CampaignUpdate) -> Campaign:
     """Change a campaign's names, theme or window (activities and plans must still fit); audited."""
+    refuse_nulls(data, "name_vi", "name_en", "starts_on", "ends_on")
     given = data.model_fields_set
-    errors = [field_error(["body", name], f"{name} cannot be empty.")
-              for name in ("name_vi", "name_en", "starts_on", "ends_on")
-              if name in given and getattr(data, name) is None]
-    if errors:
-        raise Invalid("The change is not valid.", errors=errors)
     starts_on = data.starts_on if "starts_on" in given else campaign.starts_on
     ends_on = data.ends_on if "ends_on" in given else campaign.ends_on
     if (starts_on, ends_on) != (campaign.starts_on, campaign.ends_on):
         errors = _window_errors(session, campaign.id, starts_on, ends_on)
         if not errors and campaign.year not in (starts_on.year, ends_on.year):
             errors.append(field_error(["body", "starts_on"], f"The campaign belongs to {campaign.year}."))
-    if errors:
-        raise Invalid("The change is not valid.", errors=errors)
+        if errors:
+            raise Invalid("The change is not valid.", errors=errors)
     before = audit.snapshot(campaign)
     for name in given:
         setattr(campaign, name, getattr(data, name))
@@ -242,11 +238,8 @@ def create_plan(session: Session, principal: Any, campaign: Campaign, data: Camp
 def update_plan(session: Session, principal: Any, campaign: Campaign, unit: Unit, plan: CampaignPlan,
                 data: CampaignPlanUpdate) -> CampaignPlan:
     """Change a unit's campaign plan; audited."""
+    refuse_nulls(data, "document_number", "document_date")
     given = data.model_fields_set
-    errors = [field_error(["body", name], f"{name} cannot be empty.")
-              for name in ("document_number", "document_date") if name in given and getattr(data, name) is None]
-    if errors:
-        raise Invalid("The change is not valid.", errors=errors)
     if "document_date" in given:
         _document_date_errors(campaign, unit, data.document_date)
     before = audit.snapshot(plan)

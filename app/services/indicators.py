@@ -5,7 +5,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from app.api.common import bump
-from app.api.errors import Conflict, Invalid, NotFound, field_error
+from app.api.errors import Conflict, Invalid, NotFound, field_error, refuse_nulls
 from app.models import Indicator, IndicatorTarget, Plan, PlanPhase, Unit
 from app.models.indicator import (
     IndicatorCreate,
@@ -186,12 +186,8 @@ def create_plan(session: Session, principal: Any, data: PlanCreate) -> Plan:
 def update_plan(session: Session, principal: Any, plan: Plan, data: PlanUpdate) -> Plan:
     """Change a plan; `phases`, when given, replaces them; its years must still hold its indicators' targets."""
     given = data.model_fields_set
-    errors = []
-    for name in ("title_vi", "issuer_vi", "start_year", "end_year", "phases", "title_en"):
-        if name in given and getattr(data, name) is None:
-            errors.append(field_error(["body", name], f"{name} cannot be empty."))
-    if errors:
-        raise Invalid("The change is not valid.", errors=errors)
+    refuse_nulls(data, "title_vi", "issuer_vi", "start_year", "end_year", "phases", "title_en")
+    errors: list[dict] = []
     start = data.start_year if "start_year" in given else plan.start_year
     end = data.end_year if "end_year" in given else plan.end_year
     if end < start:
@@ -291,13 +287,8 @@ def create_indicator(session: Session, principal: Any, data: IndicatorCreate) ->
 
 def update_indicator(session: Session, principal: Any, indicator: Indicator, data: IndicatorUpdate) -> Indicator:
     """Change an indicator's names, method or baseline; audited."""
+    refuse_nulls(data, "name_vi", "name_en", "description_vi", "measure", "method", "unit_of_measure", "sort_order")
     given = data.model_fields_set
-    errors = [field_error(["body", name], f"{name} cannot be empty.")
-              for name in ("name_vi", "name_en", "description_vi", "measure", "method", "unit_of_measure",
-                           "sort_order")
-              if name in given and getattr(data, name) is None]
-    if errors:
-        raise Invalid("The change is not valid.", errors=errors)
     new = {**indicator.model_dump(), **data.model_dump(include=given)}
     plan = session.get(Plan, indicator.plan_id)
     errors = _indicator_errors(plan, Measure(new["measure"]), new["method"], new["baseline_year"],

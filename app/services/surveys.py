@@ -5,7 +5,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from app.api.errors import Conflict, Invalid, NotFound, field_error
+from app.api.errors import Conflict, Invalid, NotFound, field_error, refuse_nulls
 from app.models import CodeItem, CodeListName, SurveyResult, SurveyRound, Unit
 from app.models.survey import (
     SurveyResultIn,
@@ -126,12 +126,9 @@ def create(session: Session, principal: Any, data: SurveyRoundCreate) -> SurveyR
 
 def update(session: Session, principal: Any, survey: SurveyRound, data: SurveyRoundUpdate) -> SurveyRound:
     """Change a round; `results`, when given, replaces all its results. Audited."""
+    refuse_nulls(data, "year", "name", "is_baseline", "results")
     given = data.model_fields_set
-    errors = [field_error(["body", name], f"{name} cannot be empty.")
-              for name in ("year", "name", "is_baseline", "results")
-              if name in given and getattr(data, name) is None]
-    if errors:
-        raise Invalid("The change is not valid.", errors=errors)
+    errors: list[dict] = []
     year = data.year if "year" in given else survey.year
     if "results" in given:
         errors += _result_errors(session, data.results)

@@ -9,7 +9,7 @@ from sqlalchemy import and_, func, or_
 from sqlmodel import Session, SQLModel, select
 
 from app.api.common import bump
-from app.api.errors import Conflict, Invalid, field_error
+from app.api.errors import Conflict, Invalid, field_error, refuse_nulls
 from app.models import (
     Activity,
     AnnualReport,
@@ -332,12 +332,8 @@ def _events_of(session: Session, unit_id: int, role: str) -> list[SuccessionEven
 def update(session: Session, principal: Any, unit: Unit, data: UnitUpdate) -> Unit:
     """Change a unit (correct it, re-attach it, or close it by `valid_to`); audited."""
     given = data.model_fields_set
-    errors = []
-    for name in ("name_vi", "kind", "valid_from", "name_en"):
-        if name in given and getattr(data, name) is None:
-            errors.append(field_error(["body", name], f"{name} cannot be empty."))
-    if errors:
-        raise Invalid("The change is not valid.", errors=errors)
+    refuse_nulls(data, "name_vi", "kind", "valid_from", "name_en")
+    errors: list[dict] = []
     valid_from = data.valid_from if "valid_from" in given else unit.valid_from
     valid_to = data.valid_to if "valid_to" in given else unit.valid_to
     official_code = data.official_code if "official_code" in given else unit.official_code
@@ -528,10 +524,8 @@ def record_event(session: Session, principal: Any, data: SuccessionEventCreate) 
 
 def update_event(session: Session, principal: Any, event: SuccessionEvent, data: SuccessionEventUpdate) -> None:
     """Correct an event's legal basis or note; audited."""
+    refuse_nulls(data, "legal_basis")
     given = data.model_fields_set
-    if "legal_basis" in given and data.legal_basis is None:
-        raise Invalid("legal_basis cannot be empty.",
-                      errors=[field_error(["body", "legal_basis"], "legal_basis cannot be empty.")])
     before = event_snapshot(session, event)
     for name in given:
         setattr(event, name, getattr(data, name))

@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from app.api.common import bump
 from app.api.deps import Principal
-from app.api.errors import Conflict, Forbidden, Invalid, NotFound, field_error
+from app.api.errors import Conflict, Forbidden, Invalid, NotFound, field_error, refuse_nulls
 from app.models import ApiToken, Role, TokenKind, Unit, User
 from app.models.base import utcnow
 from app.models.user import MeUpdate, TokenCreate, TokenPublic, UserCreate, UserPublic, UserUpdate
@@ -122,16 +122,10 @@ def create(session: Session, principal: Principal, data: UserCreate) -> User:
     return user
 
 
-_NOT_NULL = ("role", "full_name", "is_active", "locale")
-
-
 def update(session: Session, principal: Principal, user: User, data: UserUpdate) -> User:
     """Apply the fields sent; revoke the tokens that the new role or unit no longer allows."""
+    refuse_nulls(data, "role", "full_name", "is_active", "locale")
     sent = data.model_fields_set
-    nulls = [name for name in _NOT_NULL if name in sent and getattr(data, name) is None]
-    if nulls:
-        raise Invalid("These fields may not be null.",
-                      errors=[field_error(["body", name], "May not be null.") for name in nulls])
     changes: dict = {}
     if "role" in sent:
         changes["role"] = data.role
@@ -174,11 +168,8 @@ def update(session: Session, principal: Principal, user: User, data: UserUpdate)
 def update_self(session: Session, principal: Principal, data: MeUpdate) -> User:
     """Change the caller's own name, e-mail or language."""
     user = principal.user
+    refuse_nulls(data, "full_name", "locale")
     sent = data.model_fields_set
-    nulls = [name for name in ("full_name", "locale") if name in sent and getattr(data, name) is None]
-    if nulls:
-        raise Invalid("These fields may not be null.",
-                      errors=[field_error(["body", name], "May not be null.") for name in nulls])
     changes = {name: getattr(data, name) for name in sent}
     if "full_name" in changes:
         changes["full_name"] = changes["full_name"].strip()
